@@ -67,7 +67,10 @@ func (d *Document) Validate() error {
 	if err != nil {
 		return err
 	}
-	if !start.IsZero() && !end.IsZero() && end.Before(start) {
+	if start.IsZero() != end.IsZero() {
+		return fmt.Errorf("start and end go together: give both or neither")
+	}
+	if !start.IsZero() && end.Before(start) {
 		return fmt.Errorf("end %s is before start %s", d.End, d.Start)
 	}
 	return nil

@@ -1,8 +1,21 @@
 package index
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bindex "github.com/blevesearch/bleve_index_api"
 )
 
 // Options configure an index.
@@ -12,14 +25,497 @@ type Options struct {
 	OnBatch func(took time.Duration, docs, deletes int)
 }
 
-// Index is a Bleve index behind an alias, so a rebuild can swap it atomically.
-type Index struct{}
+// Index is a Bleve index behind an alias, so that a rebuild can swap in a
+// complete new index atomically while searches keep running.
+type Index struct {
+	dir     string // "" for in-memory
+	opts    Options
+	mapping *mapping.IndexMappingImpl
+	alias   bleve.IndexAlias
 
-var errNotReady = errors.New("index is being written")
+	// mu guards live and liveName. Readers of term dictionaries hold it
+	// shared so a swap never closes an index under them.
+	mu       sync.RWMutex
+	live     bleve.Index
+	liveName string
 
-// Open opens the on-disk index in dir, creating it if the directory is empty
-// or missing; dir == "" makes an in-memory index.
-func Open(dir string, opts Options) (*Index, error) { return nil, errNotReady }
+	// generation changes with every write and swap, so caches keyed by it
+	// can never serve an answer from before a write.
+	generation atomic.Uint64
+	closed     atomic.Bool
+}
 
-// Close closes the index; searches after it fail.
-func (ix *Index) Close() error { return nil }
+const (
+	currentFile       = "CURRENT"
+	keyMappingVersion = "mapping_version"
+)
+
+// ErrClosed is returned by operations on a closed index.
+var ErrClosed = errors.New("index is closed")
+
+// Open opens the on-disk index in dir, creating an empty one if dir is empty
+// or missing; dir == "" makes an in-memory index (writes do not survive a
+// restart).
+func Open(dir string, opts Options) (*Index, error) {
+	m, err := NewMapping()
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{dir: dir, opts: opts, mapping: m}
+	if dir == "" {
+		live, err := newBleve("", m)
+		if err != nil {
+			return nil, err
+		}
+		ix.setLive(live, "")
+		return ix, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create index directory %s: %w", dir, err)
+	}
+	name, err := readCurrent(dir)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		name = newGenerationName()
+		live, err := newBleve(filepath.Join(dir, name), m)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeCurrent(dir, name); err != nil {
+			_ = live.Close()
+			return nil, err
+		}
+		ix.setLive(live, name)
+		return ix, nil
+	}
+	live, err := openBleve(filepath.Join(dir, name))
+	if err != nil {
+		return nil, err
+	}
+	ix.setLive(live, name)
+	return ix, nil
+}
+
+func (ix *Index) setLive(live bleve.Index, name string) {
+	ix.live, ix.liveName = live, name
+	ix.alias = bleve.NewIndexAlias(live)
+	ix.generation.Add(1)
+}
+
+func newBleve(path string, m mapping.IndexMapping) (bleve.Index, error) {
+	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create index %s: %w", displayPath(path), err)
+	}
+	if err := idx.SetInternal([]byte(keyMappingVersion), []byte(MappingVersion)); err != nil {
+		_ = idx.Close()
+		return nil, fmt.Errorf("record mapping version in %s: %w", displayPath(path), err)
+	}
+	return idx, nil
+}
+
+func openBleve(path string) (bleve.Index, error) {
+	if _, err := os.Stat(filepath.Join(path, "index_meta.json")); err != nil {
+		return nil, fmt.Errorf("open index %s: not a Bleve index (%v); rebuild it with -rebuild", path, err)
+	}
+	idx, err := bleve.OpenUsing(path, map[string]interface{}{"bolt_timeout": "5s"})
+	if err != nil {
+		return nil, fmt.Errorf("open index %s: %w; the index may be damaged or in use by another process: rebuild it with -rebuild", path, err)
+	}
+	v, err := idx.GetInternal([]byte(keyMappingVersion))
+	if err != nil {
+		_ = idx.Close()
+		return nil, fmt.Errorf("read mapping version of %s: %w", path, err)
+	}
+	if string(v) != MappingVersion {
+		_ = idx.Close()
+		return nil, fmt.Errorf("index %s was built with mapping version %q, this binary needs %q: rebuild it with -rebuild", path, v, MappingVersion)
+	}
+	return idx, nil
+}
+
+func displayPath(path string) string {
+	if path == "" {
+		return "(in memory)"
+	}
+	return path
+}
+
+// readCurrent returns the name of the live generation, or "" for a new
+// directory. A directory holding files but no CURRENT is refused rather than
+// overwritten: it is not ours, or it is damaged.
+func readCurrent(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, currentFile))
+	if errors.Is(err, os.ErrNotExist) {
+		entries, rerr := os.ReadDir(dir)
+		if rerr != nil {
+			return "", fmt.Errorf("read index directory %s: %w", dir, rerr)
+		}
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), ".") {
+				return "", fmt.Errorf("index directory %s is not empty but has no %s file: it is not an index of this service or it is damaged; rebuild it with -rebuild or point -index at an empty directory", dir, currentFile)
+			}
+		}
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", filepath.Join(dir, currentFile), err)
+	}
+	name := strings.TrimSpace(string(b))
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return "", fmt.Errorf("%s names no index generation (%q); rebuild it with -rebuild", filepath.Join(dir, currentFile), name)
+	}
+	return name, nil
+}
+
+// writeCurrent points CURRENT at a generation: write a temporary file, fsync,
+// rename over CURRENT, fsync the directory. A crash leaves either the old or
+// the new name, never a torn one.
+func writeCurrent(dir, name string) error {
+	tmp := filepath.Join(dir, currentFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if _, err := f.WriteString(name + "\n"); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, currentFile)); err != nil {
+		return fmt.Errorf("switch %s: %w", filepath.Join(dir, currentFile), err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open %s to sync: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+func newGenerationName() string {
+	return "gen-" + time.Now().UTC().Format("20060102T150405.000000000")
+}
+
+// Dir is the on-disk directory, or "" for an in-memory index.
+func (ix *Index) Dir() string { return ix.dir }
+
+// Mapping is the index mapping, for analysing query text the way the
+// indexed text was analysed.
+func (ix *Index) Mapping() *mapping.IndexMappingImpl { return ix.mapping }
+
+// Generation changes whenever the searchable content may have changed.
+func (ix *Index) Generation() uint64 { return ix.generation.Load() }
+
+// Search runs a Bleve request against the live index.
+func (ix *Index) Search(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	if ix.closed.Load() {
+		return nil, ErrClosed
+	}
+	return ix.alias.SearchInContext(ctx, req)
+}
+
+// WithReader runs fn with a snapshot reader of the live index, for term
+// dictionary walks (prefixes, typos, suggestions). The live index cannot be
+// swapped out while fn runs, so fn must be quick.
+func (ix *Index) WithReader(fn func(r bindex.IndexReader) error) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed.Load() {
+		return ErrClosed
+	}
+	adv, err := ix.live.Advanced()
+	if err != nil {
+		return fmt.Errorf("index internals: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return fmt.Errorf("index reader: %w", err)
+	}
+	defer r.Close()
+	return fn(r)
+}
+
+// Count is the number of documents in the live index.
+func (ix *Index) Count() (uint64, error) {
+	if ix.closed.Load() {
+		return 0, ErrClosed
+	}
+	n, err := ix.alias.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("count documents: %w", err)
+	}
+	return n, nil
+}
+
+// Get returns the stored document with this id; ok is false when there is none.
+func (ix *Index) Get(id string) (doc *Document, ok bool, err error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed.Load() {
+		return nil, false, ErrClosed
+	}
+	d, err := ix.live.Document(id)
+	if err != nil {
+		return nil, false, fmt.Errorf("load document %q: %w", id, err)
+	}
+	if d == nil {
+		return nil, false, nil
+	}
+	var src []byte
+	d.VisitFields(func(f bindex.Field) {
+		if f.Name() == FieldSource {
+			src = append([]byte(nil), f.Value()...)
+		}
+	})
+	if src == nil {
+		return nil, false, fmt.Errorf("document %q has no stored source", id)
+	}
+	out, err := DecodeSource(src)
+	if err != nil {
+		return nil, false, fmt.Errorf("document %q: %w", id, err)
+	}
+	return out, true, nil
+}
+
+// DecodeSource turns a stored source field back into a Document.
+func DecodeSource(src []byte) (*Document, error) {
+	var d Document
+	if err := json.Unmarshal(src, &d); err != nil {
+		return nil, fmt.Errorf("decode stored source: %w", err)
+	}
+	return &d, nil
+}
+
+// Batch indexes docs (replacing any with the same id) and deletes ids, as
+// one batch. For an on-disk index it returns once the batch is persisted, so
+// an acknowledged write survives a crash of the process.
+func (ix *Index) Batch(docs []Document, deletes []string) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed.Load() {
+		return ErrClosed
+	}
+	return ix.batchInto(ix.live, docs, deletes)
+}
+
+func (ix *Index) batchInto(target bleve.Index, docs []Document, deletes []string) error {
+	start := time.Now()
+	b := target.NewBatch()
+	for i := range docs {
+		fields, err := toFields(&docs[i])
+		if err != nil {
+			return err
+		}
+		if err := b.Index(docs[i].ID, fields); err != nil {
+			return fmt.Errorf("index document %q: %w", docs[i].ID, err)
+		}
+	}
+	for _, id := range deletes {
+		b.Delete(id)
+	}
+	if err := target.Batch(b); err != nil {
+		return fmt.Errorf("write batch of %d documents: %w", len(docs)+len(deletes), err)
+	}
+	ix.generation.Add(1)
+	if ix.opts.OnBatch != nil {
+		ix.opts.OnBatch(time.Since(start), len(docs), len(deletes))
+	}
+	return nil
+}
+
+// SetInternal stores a small value beside the documents (it is rebuilt with
+// them), for state derived from documents such as learned acronyms.
+func (ix *Index) SetInternal(key string, val []byte) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed.Load() {
+		return ErrClosed
+	}
+	if err := ix.live.SetInternal([]byte(key), val); err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	ix.generation.Add(1)
+	return nil
+}
+
+// GetInternal reads a value stored with SetInternal; nil when absent.
+func (ix *Index) GetInternal(key string) ([]byte, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed.Load() {
+		return nil, ErrClosed
+	}
+	v, err := ix.live.GetInternal([]byte(key))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// Builder writes into a new index that is not yet searchable.
+type Builder struct {
+	ix     *Index
+	target bleve.Index
+}
+
+// Batch writes one batch into the index being built.
+func (b *Builder) Batch(docs []Document) error { return b.ix.batchInto(b.target, docs, nil) }
+
+// SetInternal stores a value in the index being built.
+func (b *Builder) SetInternal(key string, val []byte) error {
+	if err := b.target.SetInternal([]byte(key), val); err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	return nil
+}
+
+// Rebuild builds a complete new index beside the live one with fill, then
+// swaps it in atomically: searches see the old index until the swap and the
+// new one after, never a half-built one. On error the live index is
+// untouched and the partial build is removed. The old index is closed and
+// deleted only after the swap.
+func (ix *Index) Rebuild(fill func(b *Builder) error) error {
+	if ix.closed.Load() {
+		return ErrClosed
+	}
+	name, path := "", ""
+	if ix.dir != "" {
+		name = newGenerationName()
+		path = filepath.Join(ix.dir, name)
+	}
+	next, err := newBleve(path, ix.mapping)
+	if err != nil {
+		return err
+	}
+	discard := func() {
+		_ = next.Close()
+		if path != "" {
+			_ = os.RemoveAll(path)
+		}
+	}
+	if err := fill(&Builder{ix: ix, target: next}); err != nil {
+		discard()
+		return fmt.Errorf("rebuild index: %w", err)
+	}
+	if ix.dir != "" {
+		if err := writeCurrent(ix.dir, name); err != nil {
+			discard()
+			return err
+		}
+	}
+	ix.mu.Lock()
+	old, oldName := ix.live, ix.liveName
+	ix.alias.Swap([]bleve.Index{next}, []bleve.Index{old})
+	ix.live, ix.liveName = next, name
+	ix.generation.Add(1)
+	ix.mu.Unlock()
+
+	if err := old.Close(); err != nil {
+		return fmt.Errorf("close replaced index: %w", err)
+	}
+	if ix.dir != "" && oldName != "" {
+		if err := os.RemoveAll(filepath.Join(ix.dir, oldName)); err != nil {
+			return fmt.Errorf("remove replaced index: %w", err)
+		}
+	}
+	ix.removeStale()
+	return nil
+}
+
+// removeStale deletes generations left by a rebuild that crashed before
+// its swap; they were never live.
+func (ix *Index) removeStale() {
+	if ix.dir == "" {
+		return
+	}
+	entries, err := os.ReadDir(ix.dir)
+	if err != nil {
+		return
+	}
+	ix.mu.RLock()
+	liveName := ix.liveName
+	ix.mu.RUnlock()
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), "gen-") && e.Name() != liveName {
+			_ = os.RemoveAll(filepath.Join(ix.dir, e.Name()))
+		}
+	}
+}
+
+// Close closes the live index; later calls fail with ErrClosed.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.closed.Swap(true) {
+		return nil
+	}
+	if err := ix.live.Close(); err != nil {
+		return fmt.Errorf("close index %s: %w", displayPath(ix.dir), err)
+	}
+	return nil
+}
+
+// toFields turns a document into the indexed field map.
+func toFields(d *Document) (map[string]interface{}, error) {
+	src, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode document %q: %w", d.ID, err)
+	}
+	f := map[string]interface{}{
+		FieldKind:        d.Kind,
+		FieldTitle:       d.Title,
+		FieldDescription: d.Description,
+		FieldTitleSort:   d.Title,
+		FieldSource:      string(src),
+	}
+	lists := []struct {
+		name   string
+		values []string
+	}{
+		{FieldCountries, d.Countries}, {FieldRegions, d.Regions}, {FieldSectors, d.Sectors},
+		{FieldAreas, d.Areas}, {FieldPartners, d.Partners},
+	}
+	words := []string{d.Title, d.Description}
+	for _, l := range lists {
+		if len(l.values) == 0 {
+			continue
+		}
+		f[l.name] = l.values
+		// Sentences keep list items apart for phrase queries.
+		joined := strings.Join(l.values, " . ")
+		f[l.name+TextSuffix] = joined
+		words = append(words, joined)
+	}
+	if d.Funder != "" {
+		f[FieldFunder] = d.Funder
+	}
+	f[FieldWords] = strings.Join(words, " . ")
+	if d.Start != "" {
+		t, err := time.Parse(DateLayout, d.Start)
+		if err != nil {
+			return nil, fmt.Errorf("document %q: start %q is not a YYYY-MM-DD date", d.ID, d.Start)
+		}
+		f[FieldStart] = t
+		f[FieldStartYear] = d.Start[:4]
+	}
+	if d.End != "" {
+		t, err := time.Parse(DateLayout, d.End)
+		if err != nil {
+			return nil, fmt.Errorf("document %q: end %q is not a YYYY-MM-DD date", d.ID, d.End)
+		}
+		f[FieldEnd] = t
+	}
+	return f, nil
+}

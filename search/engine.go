@@ -2,7 +2,12 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/mpower/labor-search/index"
@@ -10,9 +15,10 @@ import (
 
 // Options are the engine's dependencies beyond the index.
 type Options struct {
-	// Synonyms maps a normalised phrase (lowercase words, accents folded,
-	// single spaces) to phrases that a query for it also matches. Two-way
-	// groups appear in both directions.
+	// Synonyms maps a phrase to phrases that a query for it also matches.
+	// Keys and values are normalised by the engine with the index's word
+	// analyser, so callers may pass them as written. Two-way groups must
+	// appear in both directions.
 	Synonyms map[string][]string
 	// Enrich fills what a written document lacks (countries, sectors, ...).
 	Enrich func(*index.Document)
@@ -24,35 +30,327 @@ type Options struct {
 type Engine struct {
 	ix   *index.Index
 	opts Options
+
+	// static synonyms, normalised once.
+	static map[string][]string
+
+	// mu guards learned: acronyms that documents define themselves
+	// ("occupational safety and health (OSH)"), acronym -> long forms. They
+	// are stored inside the index so they survive restarts and rebuilds.
+	mu      sync.RWMutex
+	learned map[string][]string
+	// writeMu serialises writes so learned acronyms and the index agree.
+	writeMu sync.Mutex
+
+	facetCache *facetCache
 }
 
-var errNotReady = errors.New("search engine is being written")
+const internalAcronyms = "acronyms"
 
 // New builds an engine over an open index.
 func New(ix *index.Index, opts Options) (*Engine, error) {
-	return &Engine{ix: ix, opts: opts}, nil
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}, facetCache: newFacetCache(4096)}
+	static, err := e.normalizeTable(opts.Synonyms)
+	if err != nil {
+		return nil, err
+	}
+	e.static = static
+	raw, err := ix.GetInternal(internalAcronyms)
+	if err != nil {
+		return nil, fmt.Errorf("load learned acronyms: %w", err)
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &e.learned); err != nil {
+			return nil, fmt.Errorf("decode learned acronyms: %w", err)
+		}
+	}
+	return e, nil
 }
 
-// Search runs one request.
-func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) { return nil, errNotReady }
-
-// Suggest completes what a visitor is typing.
-func (e *Engine) Suggest(ctx context.Context, r SuggestRequest) (*SuggestResponse, error) {
-	return nil, errNotReady
+// normalizeTable analyses every key and value with the word analyser, so a
+// table written by hand ("Occupational Safety and Health") matches query
+// words exactly as they are analysed.
+func (e *Engine) normalizeTable(in map[string][]string) (map[string][]string, error) {
+	out := make(map[string][]string, len(in))
+	for k, vs := range in {
+		nk := strings.Join(e.words(k), " ")
+		if nk == "" {
+			continue
+		}
+		for _, v := range vs {
+			nv := strings.Join(e.words(v), " ")
+			if nv == "" || nv == nk || contains(out[nk], nv) {
+				continue
+			}
+			out[nk] = append(out[nk], nv)
+		}
+	}
+	return out, nil
 }
+
+// synonymsOf returns what a normalised phrase also matches.
+func (e *Engine) synonymsOf(phrase string) []string {
+	out := e.static[phrase]
+	e.mu.RLock()
+	learned := e.learned[phrase]
+	e.mu.RUnlock()
+	for _, l := range learned {
+		if !contains(out, l) {
+			out = append(append([]string(nil), out...), l)
+		}
+	}
+	return out
+}
+
+// maxSynonymWords bounds the phrase length looked up in the tables.
+const maxSynonymWords = 8
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// now is today's instant from the engine's clock.
+func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
 
 // Get returns one stored document, or ErrNotFound.
 func (e *Engine) Get(ctx context.Context, id string) (*index.Document, error) {
-	return nil, errNotReady
+	d, ok, err := e.ix.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return d, nil
+}
+
+// Count is the number of documents in the index.
+func (e *Engine) Count() (uint64, error) { return e.ix.Count() }
+
+// prepare validates and enriches documents for writing.
+func (e *Engine) prepare(docs []index.Document) error {
+	for i := range docs {
+		d := &docs[i]
+		if e.opts.Enrich != nil {
+			e.opts.Enrich(d)
+		}
+		if err := d.Validate(); err != nil {
+			if d.ID != "" {
+				return Invalid("document", "document %q: %v", d.ID, err)
+			}
+			return Invalid("document", "document %d: %v", i+1, err)
+		}
+	}
+	return nil
 }
 
 // Upsert validates, enriches and writes documents in one batch; it returns
 // once the batch is durable (for an on-disk index). A validation problem is an
 // *InvalidError naming the document.
-func (e *Engine) Upsert(ctx context.Context, docs []index.Document) error { return errNotReady }
+func (e *Engine) Upsert(ctx context.Context, docs []index.Document) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := e.prepare(docs); err != nil {
+		return err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	learned, changed := e.learn(e.snapshotLearned(), docs)
+	if changed {
+		// Stored before the documents: a crash in between leaves an unused
+		// synonym at worst, never a document whose acronym is unknown.
+		if err := e.storeLearned(e.ix.SetInternal, learned); err != nil {
+			return err
+		}
+		e.setLearned(learned)
+	}
+	if err := e.ix.Batch(docs, nil); err != nil {
+		return err
+	}
+	e.facetCache.purge()
+	return nil
+}
 
 // Delete removes a document, or returns ErrNotFound.
-func (e *Engine) Delete(ctx context.Context, id string) error { return errNotReady }
+func (e *Engine) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	_, ok, err := e.ix.Get(id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	if err := e.ix.Batch(nil, []string{id}); err != nil {
+		return err
+	}
+	e.facetCache.purge()
+	return nil
+}
 
-// Count is the number of documents in the index.
-func (e *Engine) Count() (uint64, error) { return 0, errNotReady }
+// Source yields documents in batches to Rebuild; it stops at the first error.
+type Source func(yield func([]index.Document) error) error
+
+// Rebuild replaces the whole index with the documents from src, built
+// beside the live index and swapped in atomically once complete. If src
+// fails (a malformed input line) the live index is untouched.
+func (e *Engine) Rebuild(ctx context.Context, src Source) (int, error) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	learned := map[string][]string{}
+	n := 0
+	err := e.ix.Rebuild(func(b *index.Builder) error {
+		if err := src(func(docs []index.Document) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := e.prepare(docs); err != nil {
+				return err
+			}
+			learned, _ = e.learn(learned, docs)
+			n += len(docs)
+			return b.Batch(docs)
+		}); err != nil {
+			return err
+		}
+		return e.storeLearned(b.SetInternal, learned)
+	})
+	if err != nil {
+		return 0, err
+	}
+	e.setLearned(learned)
+	e.facetCache.purge()
+	return n, nil
+}
+
+func (e *Engine) snapshotLearned() map[string][]string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make(map[string][]string, len(e.learned))
+	for k, v := range e.learned {
+		out[k] = v
+	}
+	return out
+}
+
+func (e *Engine) setLearned(m map[string][]string) {
+	e.mu.Lock()
+	e.learned = m
+	e.mu.Unlock()
+}
+
+func (e *Engine) storeLearned(set func(string, []byte) error, m map[string][]string) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode learned acronyms: %w", err)
+	}
+	return set(internalAcronyms, b)
+}
+
+// learn adds the acronyms docs define to m (in both directions), and says
+// whether anything was new.
+func (e *Engine) learn(m map[string][]string, docs []index.Document) (map[string][]string, bool) {
+	changed := false
+	add := func(k, v string) {
+		if k == "" || v == "" || k == v || contains(m[k], v) {
+			return
+		}
+		// A phrase that every document defines differently is noise; a
+		// bounded list keeps query expansion bounded too.
+		if len(m[k]) >= 4 {
+			return
+		}
+		m[k] = append(m[k], v)
+		changed = true
+	}
+	for i := range docs {
+		for _, text := range []string{docs[i].Title, docs[i].Description} {
+			for _, def := range findAcronyms(text) {
+				short := strings.Join(e.words(def.short), " ")
+				long := strings.Join(e.words(def.long), " ")
+				add(short, long)
+				add(long, short)
+			}
+		}
+	}
+	return m, changed
+}
+
+// words analyses text with the index's word analyser: lowercased, accents
+// folded, stop words dropped, not stemmed.
+func (e *Engine) words(text string) []string {
+	toks := e.tokens(text, index.AnalyzerWords)
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.term
+	}
+	return out
+}
+
+type token struct {
+	term       string
+	start, end int // byte offsets in the analysed text
+	position   int
+}
+
+func (e *Engine) tokens(text, analyzer string) []token {
+	ts, err := e.ix.Mapping().AnalyzeText(analyzer, []byte(text))
+	if err != nil {
+		return nil
+	}
+	out := make([]token, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, token{term: string(t.Term), start: t.Start, end: t.End, position: t.Position})
+	}
+	return out
+}
+
+// stem analyses one word as the text fields do.
+func (e *Engine) stem(word string) string {
+	toks := e.tokens(word, index.AnalyzerText)
+	if len(toks) != 1 {
+		return ""
+	}
+	return toks[0].term
+}
+
+// statusOf computes a document's status on a day; nil without dates.
+func statusOf(start, end string, asOf time.Time) *string {
+	if start == "" || end == "" {
+		return nil
+	}
+	day := asOf.Format(index.DateLayout)
+	s := StatusActive
+	switch {
+	case day < start:
+		s = StatusUpcoming
+	case day > end:
+		s = StatusEnded
+	}
+	return &s
+}
+
+// sortedKeys returns a map's keys in order, for deterministic output.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var errEmptyIndex = errors.New("empty index")

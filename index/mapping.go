@@ -1,0 +1,164 @@
+package index
+
+import (
+	"fmt"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bindex "github.com/blevesearch/bleve_index_api"
+)
+
+// MappingVersion is stored in every on-disk index. A binary whose mapping
+// differs refuses to open an older index instead of silently mis-searching it.
+const MappingVersion = "3"
+
+// Analyzer names the search package uses to treat query text exactly as the
+// indexed text was treated.
+const (
+	// AnalyzerText: accents folded, possessives and stop words removed,
+	// Snowball-stemmed (Porter2). Used by every searchable text field.
+	AnalyzerText = "text_en"
+	// AnalyzerWords: accents folded, lowercased, stop words removed, not
+	// stemmed. The "words" field keeps the vocabulary as documents spell it,
+	// for typo correction, prefixes, "did you mean" and suggestions.
+	AnalyzerWords = "words"
+	analyzerSort  = "sort_key"
+)
+
+// Indexed field names. Facet fields hold exact keyword values; each has a
+// *_text twin analysed for free-text search.
+const (
+	FieldKind        = "kind"
+	FieldTitle       = "title"
+	FieldDescription = "description"
+	FieldCountries   = "countries"
+	FieldRegions     = "regions"
+	FieldSectors     = "sectors"
+	FieldAreas       = "areas"
+	FieldPartners    = "partners"
+	FieldFunder      = "funder"
+	FieldStart       = "start"
+	FieldEnd         = "end"
+	FieldStartYear   = "start_year"
+	FieldTitleSort   = "title_sort"
+	FieldWords       = "words"
+	FieldSource      = "source"
+	TextSuffix       = "_text"
+)
+
+// KeywordFields are the exact-valued facet and filter fields.
+var KeywordFields = []string{FieldKind, FieldCountries, FieldRegions, FieldSectors, FieldAreas, FieldPartners, FieldFunder, FieldStartYear}
+
+// MetaTextFields are the analysed twins of the metadata lists.
+var MetaTextFields = []string{FieldCountries + TextSuffix, FieldRegions + TextSuffix, FieldSectors + TextSuffix, FieldAreas + TextSuffix, FieldPartners + TextSuffix}
+
+// NewMapping builds the one explicit mapping every index uses: BM25 scoring,
+// a static document mapping (only listed fields are indexed) and no _all field.
+func NewMapping() (*mapping.IndexMappingImpl, error) {
+	im := bleve.NewIndexMapping()
+	im.ScoringModel = bindex.BM25Scoring
+	if err := im.AddCustomAnalyzer(AnalyzerText, map[string]interface{}{
+		"type":         custom.Name,
+		"char_filters": []string{asciifolding.Name},
+		"tokenizer":    unicode.Name,
+		"token_filters": []string{
+			en.PossessiveName, lowercase.Name, en.StopName, en.SnowballStemmerName,
+		},
+	}); err != nil {
+		return nil, fmt.Errorf("analyzer %s: %w", AnalyzerText, err)
+	}
+	if err := im.AddCustomAnalyzer(AnalyzerWords, map[string]interface{}{
+		"type":          custom.Name,
+		"char_filters":  []string{asciifolding.Name},
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{en.PossessiveName, lowercase.Name, en.StopName},
+	}); err != nil {
+		return nil, fmt.Errorf("analyzer %s: %w", AnalyzerWords, err)
+	}
+	if err := im.AddCustomAnalyzer(analyzerSort, map[string]interface{}{
+		"type":          custom.Name,
+		"char_filters":  []string{asciifolding.Name},
+		"tokenizer":     single.Name,
+		"token_filters": []string{lowercase.Name},
+	}); err != nil {
+		return nil, fmt.Errorf("analyzer %s: %w", analyzerSort, err)
+	}
+	im.DefaultAnalyzer = AnalyzerText
+	im.StoreDynamic = false
+	im.IndexDynamic = false
+	im.DocValuesDynamic = false
+
+	dm := bleve.NewDocumentStaticMapping()
+
+	text := func(store, vectors bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = AnalyzerText
+		f.Store = store
+		f.IncludeTermVectors = vectors
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	keyword := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = true
+		return f
+	}
+	// Title and description are stored and keep term vectors: highlighting
+	// and phrase queries need both and fail silently without them.
+	dm.AddFieldMappingsAt(FieldTitle, text(true, true))
+	dm.AddFieldMappingsAt(FieldDescription, text(true, true))
+	for _, name := range KeywordFields {
+		dm.AddFieldMappingsAt(name, keyword())
+	}
+	// The metadata twins take part in phrase queries ("occupational safety
+	// and health" against an area name), so they keep term vectors.
+	for _, name := range MetaTextFields {
+		dm.AddFieldMappingsAt(name, text(false, true))
+	}
+	for _, name := range []string{FieldStart, FieldEnd} {
+		f := bleve.NewDateTimeFieldMapping()
+		f.Store = false
+		f.IncludeInAll = false
+		f.DocValues = true
+		dm.AddFieldMappingsAt(name, f)
+	}
+	sortKey := bleve.NewTextFieldMapping()
+	sortKey.Analyzer = analyzerSort
+	sortKey.Store = false
+	sortKey.IncludeTermVectors = false
+	sortKey.IncludeInAll = false
+	sortKey.DocValues = true
+	dm.AddFieldMappingsAt(FieldTitleSort, sortKey)
+
+	words := bleve.NewTextFieldMapping()
+	words.Analyzer = AnalyzerWords
+	words.Store = false
+	words.IncludeTermVectors = false
+	words.IncludeInAll = false
+	words.DocValues = false
+	dm.AddFieldMappingsAt(FieldWords, words)
+
+	// The whole document as JSON: one stored field to load per hit instead
+	// of one per list, and GET /v1/documents/{id} returns exactly what was
+	// written.
+	source := bleve.NewTextFieldMapping()
+	source.Index = false
+	source.Store = true
+	source.IncludeTermVectors = false
+	source.IncludeInAll = false
+	source.DocValues = false
+	dm.AddFieldMappingsAt(FieldSource, source)
+
+	im.DefaultMapping = dm
+	return im, nil
+}

@@ -1,0 +1,224 @@
+package search
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/mpower/labor-search/index"
+)
+
+// Status counts come from two date-range facets over the same hits:
+// ended (end before the day) and upcoming (start after it); the rest of
+// the dated documents are active.
+const (
+	facetEnded    = "status:ended"
+	facetUpcoming = "status:upcoming"
+)
+
+// addFacetRequests asks Bleve for the given facets on req.
+func addFacetRequests(req *bleve.SearchRequest, facets []string, asOf time.Time) {
+	for _, f := range facets {
+		if f == FieldStatus {
+			ended := bleve.NewFacetRequest(index.FieldEnd, 1)
+			ended.AddDateTimeRange(StatusEnded, time.Time{}, asOf)
+			req.AddFacet(facetEnded, ended)
+			upcoming := bleve.NewFacetRequest(index.FieldStart, 1)
+			upcoming.AddDateTimeRange(StatusUpcoming, asOf.AddDate(0, 0, 1), time.Time{})
+			req.AddFacet(facetUpcoming, upcoming)
+			continue
+		}
+		req.AddFacet(f, bleve.NewFacetRequest(facetFields[f], termFacetScan))
+	}
+}
+
+// facetValues reads one facet's counts from a result, unordered.
+func facetValues(res *bleve.SearchResult, f string) []FacetValue {
+	if f == FieldStatus {
+		ended, upcoming := res.Facets[facetEnded], res.Facets[facetUpcoming]
+		if ended == nil || upcoming == nil {
+			return []FacetValue{}
+		}
+		rangeCount := func(fr *bsearch.FacetResult) int {
+			n := 0
+			for _, r := range fr.DateRanges {
+				n += r.Count
+			}
+			return n
+		}
+		e, u := rangeCount(ended), rangeCount(upcoming)
+		dated := int(res.Total) - upcoming.Missing
+		return []FacetValue{
+			{Value: StatusActive, Count: dated - e - u},
+			{Value: StatusEnded, Count: e},
+			{Value: StatusUpcoming, Count: u},
+		}
+	}
+	fr := res.Facets[f]
+	if fr == nil || fr.Terms == nil {
+		return []FacetValue{}
+	}
+	terms := fr.Terms.Terms()
+	out := make([]FacetValue, 0, len(terms))
+	for _, t := range terms {
+		out = append(out, FacetValue{Value: t.Term, Count: t.Count})
+	}
+	return out
+}
+
+// facetCounts counts one facet over the documents q matches, from the
+// cache when the same question was answered since the last write.
+func (e *Engine) facetCounts(ctx context.Context, q query.Query, f string, asOf time.Time) ([]FacetValue, error) {
+	key, cacheable := facetKey(q, f, asOf, e.ix.Generation())
+	if cacheable {
+		if vals, ok := e.facetCache.get(key); ok {
+			return vals, nil
+		}
+	}
+	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	req.Score = bleve.ScoreNone
+	addFacetRequests(req, []string{f}, asOf)
+	res, err := e.ix.Search(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	vals := facetValues(res, f)
+	if cacheable {
+		e.facetCache.put(key, vals)
+	}
+	return vals, nil
+}
+
+func facetKey(q query.Query, f string, asOf time.Time, generation uint64) (string, bool) {
+	b, err := json.Marshal(q)
+	if err != nil {
+		return "", false
+	}
+	return fmt.Sprintf("%d|%s|%s|%s", generation, f, asOf.Format(index.DateLayout), b), true
+}
+
+// finishFacets orders each facet by count then value, keeps facet_size
+// values, and always lists the values the visitor selected.
+func (e *Engine) finishFacets(ctx context.Context, p *plan, core query.Query, facets map[string][]FacetValue) (map[string][]FacetValue, error) {
+	out := make(map[string][]FacetValue, len(facets))
+	for f, vals := range facets {
+		vals = append([]FacetValue(nil), vals...)
+		if f == FieldStatus {
+			// All three statuses are always shown, with zeros.
+		} else {
+			kept := vals[:0]
+			for _, v := range vals {
+				if v.Count > 0 {
+					kept = append(kept, v)
+				}
+			}
+			vals = kept
+		}
+		sort.Slice(vals, func(i, j int) bool {
+			if vals[i].Count != vals[j].Count {
+				return vals[i].Count > vals[j].Count
+			}
+			return vals[i].Value < vals[j].Value
+		})
+		all := vals
+		if len(vals) > p.req.FacetSize {
+			vals = vals[:p.req.FacetSize]
+		}
+		for _, sel := range p.req.Filters[f] {
+			if hasValue(vals, sel) {
+				continue
+			}
+			v := FacetValue{Value: sel}
+			if i := indexOfValue(all, sel); i >= 0 {
+				v.Count = all[i].Count
+			} else if len(all) >= termFacetScan {
+				// Beyond what Bleve returned: count it on its own.
+				t := bleve.NewTermQuery(sel)
+				t.SetField(facetFields[f])
+				b := bleve.NewBooleanQuery()
+				b.AddMust(p.filtered(core, f))
+				b.AddFilter(t)
+				n, err := e.count(ctx, b)
+				if err != nil {
+					return nil, err
+				}
+				v.Count = int(n)
+			}
+			vals = append(vals, v)
+		}
+		out[f] = vals
+	}
+	return out, nil
+}
+
+func hasValue(vals []FacetValue, v string) bool { return indexOfValue(vals, v) >= 0 }
+
+func indexOfValue(vals []FacetValue, v string) int {
+	for i := range vals {
+		if vals[i].Value == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// facetCache is a small LRU of facet counts. Keys include the index
+// generation, so an entry can never answer for content after a write; writes
+// also purge it to free memory at once.
+type facetCache struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List
+	items map[string]*list.Element
+}
+
+type cacheEntry struct {
+	key  string
+	vals []FacetValue
+}
+
+func newFacetCache(max int) *facetCache {
+	return &facetCache{max: max, order: list.New(), items: map[string]*list.Element{}}
+}
+
+func (c *facetCache) get(key string) ([]FacetValue, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[key]
+	if !ok {
+		return nil, false
+	}
+	c.order.MoveToFront(el)
+	return el.Value.(*cacheEntry).vals, true
+}
+
+func (c *facetCache) put(key string, vals []FacetValue) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		el.Value.(*cacheEntry).vals = vals
+		c.order.MoveToFront(el)
+		return
+	}
+	c.items[key] = c.order.PushFront(&cacheEntry{key: key, vals: vals})
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.items, last.Value.(*cacheEntry).key)
+	}
+}
+
+func (c *facetCache) purge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.order.Init()
+	c.items = map[string]*list.Element{}
+}

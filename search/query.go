@@ -1,0 +1,313 @@
+package search
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/mpower/labor-search/index"
+)
+
+// MaxQueryWords bounds the words of one query: each word becomes a bounded
+// clause, so this bounds the whole query.
+const MaxQueryWords = 32
+
+// segment is one piece of the typed text: a word run, a "quoted phrase", or
+// either excluded with a leading "-".
+type segment struct {
+	text    string
+	offset  int // byte offset in the query
+	quoted  bool
+	exclude bool
+}
+
+// lex splits query text into segments. Malformed syntax never errors: an
+// unclosed quote or a lone "-" falls back to plain words.
+func lex(q string) []segment {
+	var out []segment
+	i := 0
+	for i < len(q) {
+		r, size := utf8.DecodeRuneInString(q[i:])
+		if unicode.IsSpace(r) {
+			i += size
+			continue
+		}
+		exclude := false
+		if r == '-' && i+1 < len(q) {
+			next, _ := utf8.DecodeRuneInString(q[i+1:])
+			if !unicode.IsSpace(next) && next != '-' {
+				exclude = true
+				i++
+				r, size = utf8.DecodeRuneInString(q[i:])
+			}
+		}
+		if r == '"' {
+			if end := strings.IndexByte(q[i+1:], '"'); end >= 0 {
+				out = append(out, segment{text: q[i+1 : i+1+end], offset: i + 1, quoted: true, exclude: exclude})
+				i += end + 2
+				continue
+			}
+			// Unclosed quote: the rest is plain words.
+			i += size
+			continue
+		}
+		start := i
+		for i < len(q) {
+			r, size := utf8.DecodeRuneInString(q[i:])
+			if unicode.IsSpace(r) || r == '"' {
+				break
+			}
+			i += size
+		}
+		out = append(out, segment{text: q[start:i], offset: start, exclude: exclude})
+	}
+	return out
+}
+
+// unit is one required part of a query: a word, a multi-word phrase that a
+// synonym table or a compound names, or a quoted phrase. Relaxation drops
+// whole units from the end.
+type unit struct {
+	words  []string // analysed words (lowercase, folded, unstemmed)
+	raw    string   // as typed
+	start  int      // byte offsets of raw in the query
+	end    int
+	quoted bool
+	prefix bool     // the last word, still being typed
+	alts   []string // phrases it also matches (synonyms, compounds)
+}
+
+// parsed is a query broken into units.
+type parsed struct {
+	units    []unit
+	excluded []unit
+	words    int
+}
+
+// parse analyses query text into units, finding synonym phrases (longest
+// first) and compounds written apart.
+func (e *Engine) parse(q string, v *vocab) (parsed, error) {
+	var p parsed
+	type tok struct {
+		word       string
+		start, end int
+	}
+	var run []tok // consecutive plain words, for phrase detection
+	flush := func() {
+		for i := 0; i < len(run); {
+			n := 1
+			var alts []string
+			// Longest synonym phrase first.
+			for k := min(maxSynonymWords, len(run)-i); k >= 1; k-- {
+				ws := make([]string, k)
+				for j := range ws {
+					ws[j] = run[i+j].word
+				}
+				if syn := e.synonymsOf(strings.Join(ws, " ")); len(syn) > 0 {
+					n, alts = k, syn
+					break
+				}
+			}
+			// Two words that the index holds as one ("work place").
+			if n == 1 && len(alts) == 0 && i+1 < len(run) && v != nil {
+				if joined := run[i].word + run[i+1].word; v.has(joined) {
+					n, alts = 2, []string{joined}
+				}
+			}
+			u := unit{raw: q[run[i].start:run[i+n-1].end], start: run[i].start, end: run[i+n-1].end, alts: alts}
+			for j := 0; j < n; j++ {
+				u.words = append(u.words, run[i+j].word)
+			}
+			p.units = append(p.units, u)
+			i += n
+		}
+		run = run[:0]
+	}
+	segs := lex(q)
+	for si, s := range segs {
+		toks := e.tokens(s.text, index.AnalyzerWords)
+		p.words += len(toks)
+		if len(toks) == 0 {
+			continue
+		}
+		if s.quoted || s.exclude {
+			flush()
+			u := unit{raw: s.text, start: s.offset, end: s.offset + len(s.text), quoted: s.quoted}
+			for _, t := range toks {
+				u.words = append(u.words, t.term)
+			}
+			if s.exclude {
+				p.excluded = append(p.excluded, u)
+			} else {
+				p.units = append(p.units, u)
+			}
+			continue
+		}
+		for _, t := range toks {
+			run = append(run, tok{word: t.term, start: s.offset + t.start, end: s.offset + t.end})
+		}
+		_ = si
+	}
+	flush()
+	if p.words > MaxQueryWords {
+		return parsed{}, Invalid("q", "q has %d words; at most %d are searched", p.words, MaxQueryWords)
+	}
+	// Search as you type: the last word, when nothing follows it, is also a
+	// prefix.
+	if n := len(p.units); n > 0 && !endsWithSpace(q) {
+		last := &p.units[n-1]
+		if !last.quoted && len(last.words) == 1 && last.end == len(strings.TrimRight(q, `"`)) {
+			last.prefix = true
+		}
+	}
+	return p, nil
+}
+
+func endsWithSpace(q string) bool {
+	r, _ := utf8.DecodeLastRuneInString(q)
+	return unicode.IsSpace(r)
+}
+
+// fieldWeight is how much a match in a field counts.
+type fieldWeight struct {
+	field  string
+	weight float64
+}
+
+// textFields: title matters most; metadata lists make a project tagged
+// Honduras rank for "honduras" even when its text never says it.
+var textFields = []fieldWeight{
+	{index.FieldTitle, 3},
+	{index.FieldDescription, 1},
+	{index.FieldCountries + index.TextSuffix, 2},
+	{index.FieldRegions + index.TextSuffix, 1},
+	{index.FieldSectors + index.TextSuffix, 1.5},
+	{index.FieldAreas + index.TextSuffix, 1.5},
+	{index.FieldPartners + index.TextSuffix, 1},
+}
+
+// Boosts by how a word matched: exact above synonyms above completions
+// above typos.
+const (
+	boostExact    = 1.0
+	boostSynonym  = 0.9
+	boostCompound = 0.8
+	boostPrefix   = 0.5
+	boostTypo1    = 0.3
+	boostTypo2    = 0.15
+)
+
+func termGroup(stem string, boost float64) query.Query {
+	qs := make([]query.Query, 0, len(textFields))
+	for _, f := range textFields {
+		t := bleve.NewTermQuery(stem)
+		t.SetField(f.field)
+		t.SetBoost(f.weight * boost)
+		qs = append(qs, t)
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+func phraseGroup(phrase string, boost float64) query.Query {
+	qs := make([]query.Query, 0, len(textFields))
+	for _, f := range textFields {
+		t := bleve.NewMatchPhraseQuery(phrase)
+		t.SetField(f.field)
+		t.SetBoost(f.weight * boost)
+		qs = append(qs, t)
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// expansion records how a word was widened, for did-you-mean.
+type expansion struct {
+	known bool        // the word itself is in the index
+	typos []candidate // closest indexed words
+	completions int
+}
+
+// wordClause matches one word: itself, its synonyms, its parts when it is a
+// compound, its completions when it is being typed, and its near spellings.
+func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, exp *expansion) query.Query {
+	seen := map[string]bool{}
+	var clauses []query.Query
+	addTerm := func(w string, boost float64) {
+		s := e.stem(w)
+		if s == "" || seen[s] {
+			return
+		}
+		seen[s] = true
+		clauses = append(clauses, termGroup(s, boost))
+	}
+	addTerm(word, boostExact)
+	for _, a := range alts {
+		if strings.Contains(a, " ") {
+			clauses = append(clauses, phraseGroup(a, boostSynonym))
+		} else {
+			addTerm(a, boostSynonym)
+		}
+	}
+	if v == nil {
+		return bleve.NewDisjunctionQuery(clauses...)
+	}
+	exp.known = v.has(word)
+	if a, b, ok := v.split(word); ok && !exp.known || ok && len(word) >= 8 {
+		clauses = append(clauses, phraseGroup(a+" "+b, boostCompound))
+	}
+	if prefix {
+		cs := v.prefix(word, maxPrefixTerms)
+		exp.completions = len(cs)
+		for _, c := range cs {
+			addTerm(c.term, boostPrefix)
+		}
+	}
+	exp.typos = v.fuzzy(word, maxFuzzyTerms)
+	for _, c := range exp.typos {
+		b := boostTypo1
+		if c.dist > 1 {
+			b = boostTypo2
+		}
+		addTerm(c.term, b)
+	}
+	return bleve.NewDisjunctionQuery(clauses...)
+}
+
+// unitClause builds the clause a document must satisfy for one unit.
+func (e *Engine) unitClause(u unit, v *vocab, exp []expansion) query.Query {
+	if u.quoted {
+		if len(u.words) == 1 {
+			return e.wordClause(u.words[0], nil, false, nil, nil)
+		}
+		return phraseGroup(u.raw, boostExact)
+	}
+	if len(u.words) == 1 {
+		return e.wordClause(u.words[0], u.alts, u.prefix, v, &exp[0])
+	}
+	// A phrase from a table: every word (each with its own typos), or the
+	// phrase itself, or any of its alternatives.
+	parts := make([]query.Query, len(u.words))
+	for i, w := range u.words {
+		parts[i] = e.wordClause(w, e.synonymsOf(w), false, v, &exp[i])
+	}
+	clauses := []query.Query{bleve.NewConjunctionQuery(parts...), phraseGroup(u.raw, boostExact)}
+	for _, a := range u.alts {
+		if strings.Contains(a, " ") {
+			clauses = append(clauses, phraseGroup(a, boostSynonym))
+		} else {
+			clauses = append(clauses, termGroup(e.stem(a), boostSynonym))
+		}
+	}
+	return bleve.NewDisjunctionQuery(clauses...)
+}
+
+// exclusionClause matches what a "-word" or -"phrase" excludes: the word
+// itself and its synonyms, no typos.
+func (e *Engine) exclusionClause(u unit) query.Query {
+	if len(u.words) == 1 {
+		return e.wordClause(u.words[0], e.synonymsOf(u.words[0]), false, nil, nil)
+	}
+	return phraseGroup(u.raw, boostExact)
+}

@@ -1,0 +1,520 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/mpower/labor-search/index"
+)
+
+// facetFields maps API facet and filter names to keyword fields.
+var facetFields = map[string]string{
+	FieldCountry: index.FieldCountries,
+	FieldRegion:  index.FieldRegions,
+	FieldSector:  index.FieldSectors,
+	FieldArea:    index.FieldAreas,
+	FieldPartner: index.FieldPartners,
+	FieldKind:    index.FieldKind,
+}
+
+// termFacetScan is how many values Bleve returns per term facet before we
+// order and trim them; a selected value beyond it is counted on its own.
+const termFacetScan = 1000
+
+// normalize checks a request and fills its defaults.
+func (e *Engine) normalize(r *Request) error {
+	r.Query = strings.TrimLeftFunc(r.Query, unicode.IsSpace)
+	if n := utf8.RuneCountInString(r.Query); n > MaxQueryLength {
+		return Invalid("q", "q is %d characters long; at most %d are allowed", n, MaxQueryLength)
+	}
+	if !utf8.ValidString(r.Query) {
+		return Invalid("q", "q is not valid UTF-8")
+	}
+	clean := map[string][]string{}
+	for _, f := range sortedKeys(r.Filters) {
+		if !contains(FilterFields, f) {
+			return Invalid(f, "unknown filter %q; filters are %s", f, strings.Join(FilterFields, ", "))
+		}
+		var vals []string
+		for _, v := range r.Filters[f] {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				return Invalid(f, "%s filter has an empty value", f)
+			}
+			if f == FieldStatus && v != StatusActive && v != StatusEnded && v != StatusUpcoming {
+				return Invalid(f, "status %q is not one of active, ended, upcoming", v)
+			}
+			if f == FieldKind && v != index.KindProject && v != index.KindInitiative && v != index.KindPartner {
+				return Invalid(f, "kind %q is not one of project, initiative, partner", v)
+			}
+			if !contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) > MaxFilterValues {
+			return Invalid(f, "%s filter has %d values; at most %d are allowed", f, len(vals), MaxFilterValues)
+		}
+		if len(vals) > 0 {
+			clean[f] = vals
+		}
+	}
+	r.Filters = clean
+	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
+		return Invalid("to", "to %s is before from %s", r.To.Format(index.DateLayout), r.From.Format(index.DateLayout))
+	}
+	if r.Facets == nil {
+		r.Facets = DefaultFacets
+	}
+	var facets []string
+	for _, f := range r.Facets {
+		if !contains(FilterFields, f) {
+			return Invalid("facets", "unknown facet %q; facets are %s", f, strings.Join(FilterFields, ", "))
+		}
+		if !contains(facets, f) {
+			facets = append(facets, f)
+		}
+	}
+	r.Facets = facets
+	switch {
+	case r.FacetSize == 0:
+		r.FacetSize = DefaultFacetSize
+	case r.FacetSize < 1 || r.FacetSize > MaxFacetSize:
+		return Invalid("facet_size", "facet_size must be between 1 and %d", MaxFacetSize)
+	}
+	if r.Sort == "" {
+		r.Sort = "relevance"
+	}
+	if !contains(SortOrders, r.Sort) {
+		return Invalid("sort", "unknown sort %q; sorts are %s", r.Sort, strings.Join(SortOrders, ", "))
+	}
+	switch {
+	case r.Page == 0:
+		r.Page = 1
+	case r.Page < 1:
+		return Invalid("page", "page must be 1 or more")
+	}
+	switch {
+	case r.PerPage == 0:
+		r.PerPage = DefaultPerPage
+	case r.PerPage < 1 || r.PerPage > MaxPerPage:
+		return Invalid("per_page", "per_page must be between 1 and %d", MaxPerPage)
+	}
+	if r.Page > MaxDepth/r.PerPage {
+		return Invalid("page", "page %d with per_page %d goes past the first %d hits; narrow the search instead", r.Page, r.PerPage, MaxDepth)
+	}
+	return nil
+}
+
+func day(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+var (
+	yes = true
+	no  = false
+)
+
+func dateRange(field string, from, to time.Time, fromIncl, toIncl *bool) query.Query {
+	q := bleve.NewDateRangeInclusiveQuery(from, to, fromIncl, toIncl)
+	q.SetField(field)
+	return q
+}
+
+// statusQuery matches documents with a status on a day; both days of a
+// period count as inside it.
+func statusQuery(status string, asOf time.Time) query.Query {
+	switch status {
+	case StatusUpcoming:
+		return dateRange(index.FieldStart, asOf, time.Time{}, &no, nil)
+	case StatusEnded:
+		return dateRange(index.FieldEnd, time.Time{}, asOf, nil, &no)
+	default:
+		return bleve.NewConjunctionQuery(
+			dateRange(index.FieldStart, time.Time{}, asOf, nil, &yes),
+			dateRange(index.FieldEnd, asOf, time.Time{}, &yes, nil),
+		)
+	}
+}
+
+// filterClauses builds one clause per filtered field (values OR-ed) plus the
+// date window.
+func filterClauses(r *Request, asOf time.Time) map[string]query.Query {
+	out := map[string]query.Query{}
+	for f, vals := range r.Filters {
+		qs := make([]query.Query, 0, len(vals))
+		for _, v := range vals {
+			if f == FieldStatus {
+				qs = append(qs, statusQuery(v, asOf))
+				continue
+			}
+			t := bleve.NewTermQuery(v)
+			t.SetField(facetFields[f])
+			qs = append(qs, t)
+		}
+		out[f] = bleve.NewDisjunctionQuery(qs...)
+	}
+	// A period overlaps the window when it starts by its end and ends by
+	// its start; documents without dates have no period and are left out.
+	var window []query.Query
+	if !r.To.IsZero() {
+		window = append(window, dateRange(index.FieldStart, time.Time{}, day(r.To), nil, &yes))
+	}
+	if !r.From.IsZero() {
+		window = append(window, dateRange(index.FieldEnd, day(r.From), time.Time{}, &yes, nil))
+	}
+	if len(window) > 0 {
+		out["_window"] = bleve.NewConjunctionQuery(window...)
+	}
+	return out
+}
+
+// plan is a query ready to run: the text part, the filters, and how the
+// visitor's words were understood.
+type plan struct {
+	req      *Request
+	asOf     time.Time
+	parsed   parsed
+	clauses  []query.Query // one per unit
+	excluded []query.Query
+	exps     [][]expansion
+	filters  map[string]query.Query
+}
+
+// core is the text part keeping the first k units.
+func (p *plan) core(k int) query.Query {
+	b := bleve.NewBooleanQuery()
+	if k > 0 {
+		b.AddMust(bleve.NewConjunctionQuery(p.clauses[:k]...))
+	} else {
+		b.AddMust(bleve.NewMatchAllQuery())
+	}
+	if len(p.excluded) > 0 {
+		b.AddMustNot(p.excluded...)
+	}
+	// Projects are what visitors look for: the overview and partner pages
+	// stay findable but a small bonus keeps projects above them.
+	kind := bleve.NewTermQuery(index.KindProject)
+	kind.SetField(index.FieldKind)
+	kind.SetBoost(kindBoost)
+	b.AddShould(kind)
+	return b
+}
+
+const kindBoost = 0.5
+
+// filtered applies every filter except the one named skip. Filters never
+// score, so they never change the ranking of what they keep.
+func (p *plan) filtered(q query.Query, skip string) query.Query {
+	var fs []query.Query
+	for _, f := range sortedKeys(p.filters) {
+		if f != skip {
+			fs = append(fs, p.filters[f])
+		}
+	}
+	if len(fs) == 0 {
+		return q
+	}
+	b := bleve.NewBooleanQuery()
+	b.AddMust(q)
+	b.AddFilter(bleve.NewConjunctionQuery(fs...))
+	return b
+}
+
+// Search runs one request.
+func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
+	began := time.Now()
+	if err := e.normalize(&r); err != nil {
+		return nil, err
+	}
+	p := &plan{req: &r, asOf: day(r.AsOf)}
+	if r.AsOf.IsZero() {
+		p.asOf = day(e.now())
+	}
+	p.filters = filterClauses(&r, p.asOf)
+	if err := e.ix.WithReader(func(rd bindex.IndexReader) error {
+		v := newVocab(rd)
+		parsed, err := e.parse(r.Query, v)
+		if err != nil {
+			return err
+		}
+		p.parsed = parsed
+		for _, u := range parsed.units {
+			exp := make([]expansion, len(u.words))
+			p.clauses = append(p.clauses, e.unitClause(u, v, exp))
+			p.exps = append(p.exps, exp)
+		}
+		for _, u := range parsed.excluded {
+			p.excluded = append(p.excluded, e.exclusionClause(u))
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+
+	n := len(p.clauses)
+	resp, err := e.run(ctx, p, n)
+	if err != nil {
+		return nil, err
+	}
+	need := uint64(r.Page * r.PerPage)
+	if resp.Total < need && n > 1 {
+		for k := n - 1; k >= 1; k-- {
+			total, err := e.count(ctx, p.filtered(p.core(k), ""))
+			if err != nil {
+				return nil, err
+			}
+			if total > resp.Total {
+				relaxed, err := e.runRelaxed(ctx, p, k, resp.Total)
+				if err != nil {
+					return nil, err
+				}
+				resp = relaxed
+				break
+			}
+		}
+	}
+	resp.DidYouMean = e.didYouMean(p)
+	resp.Query = r.Query
+	resp.Page, resp.PerPage = r.Page, r.PerPage
+	if resp.Hits == nil {
+		resp.Hits = []Hit{}
+	}
+	resp.TookMs = float64(time.Since(began).Microseconds()) / 1000
+	return resp, nil
+}
+
+// run answers with every unit required.
+func (e *Engine) run(ctx context.Context, p *plan, k int) (*Response, error) {
+	r := p.req
+	core := p.core(k)
+	main := e.hitsRequest(p, p.filtered(core, ""), (r.Page-1)*r.PerPage, r.PerPage)
+	// Facets whose field is not filtered count the same documents as the
+	// hits, so they ride along with the hits request; each filtered facet
+	// needs its own request without its own filter (disjunctive facets).
+	var inline []string
+	for _, f := range r.Facets {
+		if _, filtered := r.Filters[f]; !filtered {
+			inline = append(inline, f)
+		}
+	}
+	addFacetRequests(main, inline, p.asOf)
+
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		firstEr error
+		facets  = map[string][]FacetValue{}
+	)
+	for _, f := range r.Facets {
+		if _, filtered := r.Filters[f]; !filtered {
+			continue
+		}
+		wg.Add(1)
+		go func(f string) {
+			defer wg.Done()
+			vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstEr == nil {
+				firstEr = err
+			}
+			facets[f] = vals
+		}(f)
+	}
+	res, err := e.ix.Search(ctx, main)
+	wg.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if firstEr != nil {
+		return nil, fmt.Errorf("facets: %w", firstEr)
+	}
+	for _, f := range inline {
+		facets[f] = facetValues(res, f)
+	}
+	resp := &Response{Total: res.Total, Hits: e.hits(res.Hits, p.asOf)}
+	resp.Facets, err = e.finishFacets(ctx, p, core, facets)
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// runRelaxed answers with the first k units required: the documents that
+// match every unit (fewer than the page needs) come first, then the rest.
+func (e *Engine) runRelaxed(ctx context.Context, p *plan, k int, allTotal uint64) (*Response, error) {
+	r := p.req
+	from, size := (r.Page-1)*r.PerPage, r.PerPage
+	var hits []Hit
+	if uint64(from) < allTotal {
+		res, err := e.ix.Search(ctx, e.hitsRequest(p, p.filtered(p.core(len(p.clauses)), ""), from, size))
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		hits = e.hits(res.Hits, p.asOf)
+	}
+	rest := bleve.NewBooleanQuery()
+	rest.AddMust(p.core(k))
+	rest.AddMustNot(bleve.NewConjunctionQuery(p.clauses...))
+	restFrom := max(0, from-int(allTotal))
+	restSize := size - len(hits)
+	res, err := e.ix.Search(ctx, e.hitsRequest(p, p.filtered(rest, ""), restFrom, restSize))
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if restSize > 0 {
+		hits = append(hits, e.hits(res.Hits, p.asOf)...)
+	}
+	core := p.core(k)
+	facets := map[string][]FacetValue{}
+	for _, f := range r.Facets {
+		vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf)
+		if err != nil {
+			return nil, fmt.Errorf("facets: %w", err)
+		}
+		facets[f] = vals
+	}
+	resp := &Response{Total: allTotal + res.Total, Hits: hits}
+	resp.Facets, err = e.finishFacets(ctx, p, core, facets)
+	if err != nil {
+		return nil, err
+	}
+	var kept, dropped []string
+	for i, u := range p.parsed.units {
+		if i < k {
+			kept = append(kept, u.raw)
+		} else {
+			dropped = append(dropped, u.raw)
+		}
+	}
+	resp.Relaxed = &Relaxed{Kept: strings.Join(kept, " "), Dropped: dropped}
+	return resp, nil
+}
+
+func (e *Engine) count(ctx context.Context, q query.Query) (uint64, error) {
+	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	req.Score = bleve.ScoreNone
+	res, err := e.ix.Search(ctx, req)
+	if err != nil {
+		return 0, fmt.Errorf("count: %w", err)
+	}
+	return res.Total, nil
+}
+
+func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.SearchRequest {
+	req := bleve.NewSearchRequestOptions(q, size, from, false)
+	req.Fields = []string{index.FieldSource}
+	if !p.req.NoHighlight && len(p.clauses) > 0 {
+		req.Highlight = bleve.NewHighlightWithStyle("html")
+		req.Highlight.Fields = []string{index.FieldTitle, index.FieldDescription}
+	}
+	req.SortByCustom(sortOrder(p.req.Sort, len(p.clauses) == 0))
+	return req
+}
+
+// sortOrder always ends in the document id, so equal keys page stably.
+func sortOrder(s string, browse bool) bsearch.SortOrder {
+	date := func(field string, desc bool) bsearch.SearchSort {
+		return &bsearch.SortField{Field: field, Type: bsearch.SortFieldAsDate, Desc: desc, Missing: bsearch.SortFieldMissingLast}
+	}
+	id := &bsearch.SortDocID{}
+	switch s {
+	case "start", "-start":
+		return bsearch.SortOrder{date(index.FieldStart, s[0] == '-'), id}
+	case "end", "-end":
+		return bsearch.SortOrder{date(index.FieldEnd, s[0] == '-'), id}
+	case "title", "-title":
+		return bsearch.SortOrder{&bsearch.SortField{Field: index.FieldTitleSort, Type: bsearch.SortFieldAsString, Desc: s[0] == '-', Missing: bsearch.SortFieldMissingLast}, id}
+	}
+	// Browsing has no text to rank by: projects first, newest first.
+	if browse {
+		return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, date(index.FieldStart, true), id}
+	}
+	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, id}
+}
+
+func (e *Engine) hits(matches bsearch.DocumentMatchCollection, asOf time.Time) []Hit {
+	out := make([]Hit, 0, len(matches))
+	for _, m := range matches {
+		src, _ := m.Fields[index.FieldSource].(string)
+		d, err := index.DecodeSource([]byte(src))
+		if err != nil {
+			d = &index.Document{ID: m.ID}
+		}
+		h := Hit{
+			ID: d.ID, Kind: d.Kind, Title: d.Title, Description: d.Description,
+			Countries: nonNil(d.Countries), Regions: nonNil(d.Regions), Sectors: nonNil(d.Sectors),
+			Areas: nonNil(d.Areas), Partners: nonNil(d.Partners), Funder: d.Funder,
+			Status: statusOf(d.Start, d.End, asOf), Score: m.Score,
+		}
+		if d.Start != "" {
+			h.Start = &d.Start
+		}
+		if d.End != "" {
+			h.End = &d.End
+		}
+		if len(m.Fragments) > 0 {
+			h.Highlights = map[string][]string{}
+			for _, f := range []string{index.FieldTitle, index.FieldDescription} {
+				if frags := m.Fragments[f]; len(frags) > 0 {
+					h.Highlights[f] = frags
+				}
+			}
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// didYouMean rewrites the query with the closest indexed spelling of each
+// word the index does not know, as the documents spell it.
+func (e *Engine) didYouMean(p *plan) string {
+	q := p.req.Query
+	type fix struct {
+		start, end int
+		with       string
+	}
+	var fixes []fix
+	for i, u := range p.parsed.units {
+		if u.quoted || len(u.words) != 1 {
+			continue
+		}
+		exp := p.exps[i][0]
+		if exp.known || exp.completions > 0 || len(exp.typos) == 0 {
+			continue
+		}
+		with := exp.typos[0].term
+		if r, _ := utf8.DecodeRuneInString(u.raw); unicode.IsUpper(r) {
+			w, size := utf8.DecodeRuneInString(with)
+			with = string(unicode.ToUpper(w)) + with[size:]
+		}
+		fixes = append(fixes, fix{u.start, u.end, with})
+	}
+	if len(fixes) == 0 {
+		return ""
+	}
+	sort.Slice(fixes, func(i, j int) bool { return fixes[i].start > fixes[j].start })
+	for _, f := range fixes {
+		q = q[:f.start] + f.with + q[f.end:]
+	}
+	return strings.TrimSpace(q)
+}
