@@ -110,7 +110,7 @@ func facetKey(q query.Query, f string, asOf time.Time, generation uint64) (strin
 func (e *Engine) finishFacets(ctx context.Context, p *plan, core query.Query, facets map[string][]FacetValue) (map[string][]FacetValue, error) {
 	out := make(map[string][]FacetValue, len(facets))
 	for f, vals := range facets {
-		vals = append([]FacetValue(nil), vals...)
+		vals = append([]FacetValue{}, vals...)
 		if f == FieldStatus {
 			// All three statuses are always shown, with zeros.
 		} else {

@@ -224,8 +224,8 @@ func phraseGroup(phrase string, boost float64) query.Query {
 
 // expansion records how a word was widened, for did-you-mean.
 type expansion struct {
-	known bool        // the word itself is in the index
-	typos []candidate // closest indexed words
+	known       bool        // the word itself is in the index
+	typos       []candidate // closest indexed words
 	completions int
 }
 

@@ -495,7 +495,8 @@ func (e *Engine) didYouMean(p *plan) string {
 	}
 	var fixes []fix
 	for i, u := range p.parsed.units {
-		if u.quoted || len(u.words) != 1 {
+		// A word with synonyms was understood through them.
+		if u.quoted || len(u.words) != 1 || len(u.alts) > 0 {
 			continue
 		}
 		exp := p.exps[i][0]

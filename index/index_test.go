@@ -1,0 +1,280 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/google/go-cmp/cmp"
+)
+
+func mustOpen(tb testing.TB, dir string) *Index {
+	tb.Helper()
+	ix, err := Open(dir, Options{})
+	if err != nil {
+		tb.Fatalf("Open(%q): %v", dir, err)
+	}
+	tb.Cleanup(func() { _ = ix.Close() })
+	return ix
+}
+
+func doc(id, title string) Document {
+	return Document{ID: id, Kind: KindProject, Title: title, Description: "About " + title,
+		Countries: []string{"Peru"}, Start: "2020-01-01", End: "2021-12-31"}
+}
+
+func search(tb testing.TB, ix *Index, field, term string) []string {
+	tb.Helper()
+	q := bleve.NewTermQuery(term)
+	q.SetField(field)
+	res, err := ix.Search(context.Background(), bleve.NewSearchRequest(q))
+	if err != nil {
+		tb.Fatalf("search %s:%s: %v", field, term, err)
+	}
+	var ids []string
+	for _, h := range res.Hits {
+		ids = append(ids, h.ID)
+	}
+	return ids
+}
+
+func TestDocumentValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  Document
+		want string // substring of the error; "" = valid
+	}{
+		{"valid", doc("a", "Mining"), ""},
+		{"no id", Document{Kind: KindProject, Title: "x"}, "id is required"},
+		{"slash in id", Document{ID: "a/b", Kind: KindProject, Title: "x"}, "contains"},
+		{"no title", Document{ID: "a", Kind: KindProject}, "title is required"},
+		{"no kind", Document{ID: "a", Title: "x"}, "kind is required"},
+		{"bad kind", Document{ID: "a", Kind: "blog", Title: "x"}, "not one of"},
+		{"bad date", Document{ID: "a", Kind: KindProject, Title: "x", Start: "2020-13-01", End: "2021-01-01"}, "not a YYYY-MM-DD"},
+		{"end before start", Document{ID: "a", Kind: KindProject, Title: "x", Start: "2021-01-01", End: "2020-01-01"}, "before start"},
+		{"start without end", Document{ID: "a", Kind: KindProject, Title: "x", Start: "2021-01-01"}, "both or neither"},
+		{"no dates", Document{ID: "a", Kind: KindInitiative, Title: "x"}, ""},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			err := test.doc.Validate()
+			switch {
+			case test.want == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case test.want != "" && (err == nil || !strings.Contains(err.Error(), test.want)):
+				t.Fatalf("Validate() = %v, want an error containing %q", err, test.want)
+			}
+		})
+	}
+}
+
+func TestBatchGetDeleteCount(t *testing.T) {
+	ix := mustOpen(t, "")
+	if err := ix.Batch([]Document{doc("a", "Mining in Peru"), doc("b", "Garment workers")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := ix.Count(); n != 2 {
+		t.Fatalf("Count() = %d, want 2", n)
+	}
+	got, ok, err := ix.Get("a")
+	if err != nil || !ok {
+		t.Fatalf("Get(a) = %v, %v", ok, err)
+	}
+	if diff := cmp.Diff(doc("a", "Mining in Peru"), *got); diff != "" {
+		t.Errorf("stored document mismatch (-want +got):\n%s", diff)
+	}
+	if got := search(t, ix, FieldTitle, "mine"); !cmp.Equal(got, []string{"a"}) {
+		t.Errorf("stemmed title search for mine = %v, want [a]", got)
+	}
+	if got := search(t, ix, FieldCountries, "Peru"); len(got) != 2 {
+		t.Errorf("keyword facet field countries:Peru = %v, want both", got)
+	}
+	gen := ix.Generation()
+	if err := ix.Batch(nil, []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	if ix.Generation() == gen {
+		t.Error("a delete did not change the generation that caches key on")
+	}
+	if _, ok, _ := ix.Get("a"); ok {
+		t.Error("deleted document still returned")
+	}
+}
+
+func TestReopenKeepsDocuments(t *testing.T) {
+	dir := t.TempDir()
+	ix, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Batch([]Document{doc("a", "Mining")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.SetInternal("k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ix = mustOpen(t, dir)
+	if _, ok, err := ix.Get("a"); !ok || err != nil {
+		t.Fatalf("after reopen Get(a) = %v, %v", ok, err)
+	}
+	if v, _ := ix.GetInternal("k"); string(v) != "v" {
+		t.Errorf("internal value after reopen = %q, want v", v)
+	}
+}
+
+func TestOpenRefusesForeignOrDamagedDirectories(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(dir string)
+		want  string
+	}{
+		{"files but no CURRENT", func(dir string) { _ = os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644) }, "has no CURRENT"},
+		{"CURRENT names nothing", func(dir string) { _ = os.WriteFile(filepath.Join(dir, "CURRENT"), []byte("gen-x\n"), 0o644) }, "not a Bleve index"},
+		{"damaged generation", func(dir string) {
+			_ = os.WriteFile(filepath.Join(dir, "CURRENT"), []byte("gen-x\n"), 0o644)
+			_ = os.MkdirAll(filepath.Join(dir, "gen-x"), 0o755)
+			_ = os.WriteFile(filepath.Join(dir, "gen-x", "index_meta.json"), []byte("{garbage"), 0o644)
+		}, "-rebuild"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			dir := t.TempDir()
+			test.setup(dir)
+			ix, err := Open(dir, Options{})
+			if err == nil {
+				_ = ix.Close()
+				t.Fatal("Open succeeded on a damaged directory")
+			}
+			if !strings.Contains(err.Error(), test.want) || !strings.Contains(err.Error(), dir) {
+				t.Errorf("error %q should name the path and contain %q", err, test.want)
+			}
+		})
+	}
+}
+
+func TestRebuildSwapsAtomically(t *testing.T) {
+	dir := t.TempDir()
+	ix := mustOpen(t, dir)
+	if err := ix.Batch([]Document{doc("old", "Old project")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Searches run during the rebuild and must always see a whole index:
+	// either exactly the old document or exactly the new set.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var bad []string
+	var mu sync.Mutex
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			res, err := ix.Search(context.Background(), bleve.NewSearchRequest(bleve.NewMatchAllQuery()))
+			if err != nil {
+				mu.Lock()
+				bad = append(bad, err.Error())
+				mu.Unlock()
+				continue
+			}
+			if res.Total != 1 && res.Total != 3 {
+				mu.Lock()
+				bad = append(bad, "saw a partial index")
+				mu.Unlock()
+			}
+		}
+	}()
+	err := ix.Rebuild(func(b *Builder) error {
+		for _, d := range []Document{doc("n1", "One"), doc("n2", "Two"), doc("n3", "Three")} {
+			if err := b.Batch([]Document{d}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Fatalf("searches during rebuild: %v", bad[:min(3, len(bad))])
+	}
+	if n, _ := ix.Count(); n != 3 {
+		t.Fatalf("after rebuild Count() = %d, want 3", n)
+	}
+	entries, _ := os.ReadDir(dir)
+	gens := 0
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "gen-") {
+			gens++
+		}
+	}
+	if gens != 1 {
+		t.Errorf("%d generations on disk after rebuild, want only the live one", gens)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ix2 := mustOpen(t, dir)
+	if n, _ := ix2.Count(); n != 3 {
+		t.Errorf("reopened after rebuild: Count() = %d, want 3", n)
+	}
+}
+
+func TestFailedRebuildLeavesLiveIndex(t *testing.T) {
+	dir := t.TempDir()
+	ix := mustOpen(t, dir)
+	if err := ix.Batch([]Document{doc("old", "Old project")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("line 7: malformed JSON")
+	err := ix.Rebuild(func(b *Builder) error {
+		if err := b.Batch([]Document{doc("half", "Half written")}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Rebuild error = %v, want it to wrap the fill error", err)
+	}
+	if _, ok, _ := ix.Get("old"); !ok {
+		t.Error("live document lost after a failed rebuild")
+	}
+	if _, ok, _ := ix.Get("half"); ok {
+		t.Error("half-built document became live")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "gen-") {
+			if b, _ := os.ReadFile(filepath.Join(dir, "CURRENT")); !strings.Contains(string(b), e.Name()) {
+				t.Errorf("partial generation %s left on disk", e.Name())
+			}
+		}
+	}
+}
+
+func TestClosedIndexErrors(t *testing.T) {
+	ix, err := Open("", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ix.Close()
+	if _, err := ix.Count(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Count after Close = %v, want ErrClosed", err)
+	}
+	if err := ix.Batch([]Document{doc("a", "x")}, nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Batch after Close = %v, want ErrClosed", err)
+	}
+}
