@@ -1,0 +1,124 @@
+// Package handlers is the HTTP face of the search service: routes, decoding
+// and validating parameters into search requests, JSON out, errors to
+// statuses, CORS, security headers, metrics and one log line per request.
+// It knows nothing of Bleve; the engine is an interface.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/search"
+)
+
+// Engine is what the handlers need from the search engine; *search.Engine
+// satisfies it, and tests may pass a fake.
+type Engine interface {
+	Search(ctx context.Context, r search.Request) (*search.Response, error)
+	Suggest(ctx context.Context, r search.SuggestRequest) (*search.SuggestResponse, error)
+	Get(ctx context.Context, id string) (*index.Document, error)
+	Upsert(ctx context.Context, docs []index.Document) error
+	Delete(ctx context.Context, id string) error
+	Count() (uint64, error)
+}
+
+// Defaults for the zero values of Config.
+const (
+	DefaultSearchTimeout     = 2 * time.Second
+	DefaultMaxSearches       = 64
+	DefaultCORSMaxAge        = 10 * time.Minute
+	MaxSearchBodyBytes       = 1 << 20
+	MaxDocumentBodyBytes     = 1 << 20
+	MaxBulkBodyBytes         = 32 << 20
+	defaultRetryAfterSeconds = 1
+)
+
+// Config holds the handlers' dependencies and settings.
+type Config struct {
+	// Engine answers searches and applies writes. Required.
+	Engine Engine
+	// Registry receives the HTTP and search metrics and is what /metrics
+	// serves. Required; the service owns it (no global registry).
+	Registry *prometheus.Registry
+	// APIKey guards the write routes. Empty refuses every write with 403.
+	APIKey string
+	// CORSOrigins are the origins (scheme://host[:port]) whose pages may call
+	// the API from a browser; "*" allows any. Empty allows none.
+	CORSOrigins []string
+	// Logger receives one line per request. Nil discards.
+	Logger *slog.Logger
+	// SearchTimeout bounds each search and suggestion; 0 = DefaultSearchTimeout.
+	SearchTimeout time.Duration
+	// MaxSearches bounds searches in flight; beyond it a search is refused
+	// with 503 and Retry-After. 0 = DefaultMaxSearches.
+	MaxSearches int
+	// Now is the clock, for the default as_of day; nil = time.Now.
+	Now func() time.Time
+	// Version is reported by search_build_info.
+	Version string
+}
+
+type server struct {
+	engine        Engine
+	apiKey        string
+	logger        *slog.Logger
+	searchTimeout time.Duration
+	slots         chan struct{}
+	now           func() time.Time
+	metrics       *httpMetrics
+	cors          corsPolicy
+}
+
+// New builds the service's HTTP handler and registers its metrics on
+// cfg.Registry. It fails when a dependency is missing or the metrics are
+// already registered there.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Engine == nil {
+		return nil, errors.New("handlers: Config.Engine is required")
+	}
+	if cfg.Registry == nil {
+		return nil, errors.New("handlers: Config.Registry is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SearchTimeout <= 0 {
+		cfg.SearchTimeout = DefaultSearchTimeout
+	}
+	if cfg.MaxSearches <= 0 {
+		cfg.MaxSearches = DefaultMaxSearches
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cors, err := newCORSPolicy(cfg.CORSOrigins)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{
+		engine:        cfg.Engine,
+		apiKey:        cfg.APIKey,
+		logger:        cfg.Logger,
+		searchTimeout: cfg.SearchTimeout,
+		slots:         make(chan struct{}, cfg.MaxSearches),
+		now:           cfg.Now,
+		cors:          cors,
+	}
+	metricsHandler := promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelError),
+	})
+	routes := s.routes(metricsHandler)
+	s.metrics, err = newHTTPMetrics(cfg.Registry, cfg.Engine, cfg.Version, routeSeries(routes))
+	if err != nil {
+		return nil, fmt.Errorf("handlers: register metrics: %w", err)
+	}
+	return s.middleware(s.router(routes)), nil
+}
