@@ -5,10 +5,9 @@
 //
 // Safety: every piece of text from the API goes into the page as text
 // (textContent, append(string)). The only markup taken from the API is the
-// highlight fragments, and even those are parsed in an inert document and
-// rebuilt from their text and <mark> elements alone, so a document whose
-// title holds a script tag or an img onerror shows those characters and runs
-// nothing. The page sets no inline styles and has no inline handlers, so the
+// <mark> tags of highlight fragments, and those are split out by exact match,
+// never parsed as HTML, so a document whose title holds a script tag or an
+// img onerror shows those characters and runs nothing. The page sets no inline styles and has no inline handlers, so the
 // server's Content-Security-Policy (default-src 'self') holds.
 "use strict";
 
@@ -70,24 +69,28 @@
   }
 
   // highlighted turns an API highlight fragment (HTML-escaped text with
-  // <mark> around matches) into DOM nodes, keeping only text and <mark>.
-  // DOMParser documents are inert: no script runs, no image loads.
+  // <mark> around matches) into DOM nodes without parsing it as HTML: the
+  // exact tags <mark> and </mark> become elements, everything else is text
+  // with its character references decoded. Markup that should not be there
+  // shows as characters and never reaches a parser.
   function highlighted(fragment) {
-    const doc = new DOMParser().parseFromString("<!doctype html><body>" + fragment, "text/html");
     const out = document.createDocumentFragment();
-    const copy = (from, to) => {
-      for (const n of from.childNodes) {
-        if (n.nodeType === Node.TEXT_NODE) {
-          to.append(n.data);
-        } else if (n.nodeType === Node.ELEMENT_NODE) {
-          if (["SCRIPT", "STYLE", "TEMPLATE", "NOSCRIPT"].includes(n.tagName)) continue;
-          if (n.tagName === "MARK") to.append(h("mark", null, n.textContent));
-          else copy(n, to);
-        }
-      }
-    };
-    copy(doc.body, out);
+    let inMark = false;
+    for (const part of String(fragment).split(/(<mark>|<\/mark>)/)) {
+      if (part === "<mark>") inMark = true;
+      else if (part === "</mark>") inMark = false;
+      else if (part) out.append(inMark ? h("mark", null, decodeEntities(part)) : decodeEntities(part));
+    }
     return out;
+  }
+
+  const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"", apos: "'", nbsp: "\u00a0" };
+  function decodeEntities(s) {
+    return s.replace(/&(#[xX][0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (whole, ref) => {
+      if (ref[0] !== "#") return ENTITIES[ref.toLowerCase()] ?? whole;
+      const cp = ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole;
+    });
   }
 
   // Icons are drawn as SVG elements, not images, so the page loads nothing
