@@ -233,9 +233,11 @@ func selectedNames(expr string) ([]string, error) {
 }
 
 // exposedNames parses a /metrics body in the text exposition format and
-// returns every series name a scrape of it yields: the family names, plus
-// _bucket, _sum and _count for histograms and _sum and _count for summaries.
-// The "up" series Prometheus adds to every target counts as exposed.
+// returns every series name a scrape of it yields: the family names, except
+// that a histogram yields only its _bucket, _sum and _count series (its own
+// name is a series only with native histograms, which prometheus.yml does
+// not enable), and a summary adds _sum and _count. The "up" series
+// Prometheus adds to every target counts as exposed.
 func exposedNames(body io.Reader) (map[string]bool, error) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	families, err := p.TextToMetricFamilies(body)
@@ -244,15 +246,17 @@ func exposedNames(body io.Reader) (map[string]bool, error) {
 	}
 	out := map[string]bool{"up": true}
 	for name, f := range families {
-		out[name] = true
 		switch f.GetType() {
 		case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
 			out[name+"_bucket"] = true
 			out[name+"_sum"] = true
 			out[name+"_count"] = true
 		case dto.MetricType_SUMMARY:
+			out[name] = true
 			out[name+"_sum"] = true
 			out[name+"_count"] = true
+		default:
+			out[name] = true
 		}
 	}
 	return out, nil
