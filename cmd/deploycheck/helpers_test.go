@@ -54,8 +54,8 @@ func cleanEnv() []string {
 
 // flagUsage matches one flag of Go's flag.PrintDefaults output:
 //
-//	  -addr string
-//	    	listen address (default ":8080")
+//	-addr string
+//	  	listen address (default ":8080")
 var flagUsage = regexp.MustCompile(`(?m)^  -([A-Za-z0-9_.-]+)(?: [^\n]*)?\n((?:(?:    \t|\t)[^\n]*\n?)*)`)
 
 var defaultValue = regexp.MustCompile(`\(default ("(?:[^"\\]|\\.)*"|[^)]*)\)`)
