@@ -1,0 +1,241 @@
+// Command indexer builds or refreshes an on-disk index from the embedded
+// seeds or from a JSON Lines file of documents (the API's document shape,
+// gzip-compressed when the name ends in .gz). The new index is built beside
+// the live one and swapped in only when complete: a malformed line stops
+// the run with its line number and leaves the live index as it was.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/search"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "indexer:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	indexDir   string
+	input      string
+	batchBytes int
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("indexer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: indexer -index DIR [-input FILE.jsonl[.gz]] [-batch-bytes N]")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.indexDir, "index", getenv("SEARCH_INDEX"), "index `directory` to build or refresh (SEARCH_INDEX)")
+	fs.StringVar(&c.input, "input", getenv("SEARCH_INPUT"), "JSON Lines `file` of documents, .gz allowed; empty = the embedded seeds (SEARCH_INPUT)")
+	fs.IntVar(&c.batchBytes, "batch-bytes", corpus.DefaultBatchBytes, "JSON `bytes` per index batch")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, fmt.Errorf("unexpected arguments %q; see -h", fs.Args())
+	case c.indexDir == "":
+		return c, errors.New("-index DIR is required: the indexer builds an on-disk index (searchd builds its in-memory one itself)")
+	case c.batchBytes < 1:
+		return c, errors.New("-batch-bytes must be positive")
+	}
+	return c, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+
+	// The source is opened first, so a missing file fails before the index
+	// directory is created.
+	var src search.Source
+	p := &progress{out: stderr, tty: isTerminal(stderr)}
+	from := "the seeds"
+	if cfg.input == "" {
+		var n int
+		if src, n, err = corpus.Seeds(); err != nil {
+			return err
+		}
+		p.totalDocs = int64(n)
+	} else {
+		f, err := corpus.Open(cfg.input)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		src, from = f.Source(cfg.batchBytes), cfg.input
+		p.totalBytes, p.consumed = f.Size(), f.Consumed
+	}
+
+	ix, err := index.Open(cfg.indexDir, index.Options{})
+	if err != nil {
+		return err
+	}
+	engine, err := corpus.NewEngine(ix)
+	if err != nil {
+		ix.Close()
+		return err
+	}
+	counted := func(yield func([]index.Document) error) error {
+		return src(func(docs []index.Document) error {
+			err := yield(docs)
+			p.docs.Add(int64(len(docs)))
+			return err
+		})
+	}
+
+	p.start = time.Now()
+	stopProgress := p.run()
+	n, err := engine.Rebuild(ctx, counted)
+	stopProgress()
+	took := time.Since(p.start)
+	if cerr := ix.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close index: %w", cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("index %s from %s (the live index is unchanged): %w", cfg.indexDir, from, err)
+	}
+	fmt.Fprintf(stdout, "indexed %d documents from %s into %s in %.2f s (%.0f documents/s)\n",
+		n, from, cfg.indexDir, took.Seconds(), rate(int64(n), took))
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func rate(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// progress reports how far a build is: a bar redrawn in place on a
+// terminal, a plain line every few seconds otherwise (a log file or CI).
+type progress struct {
+	out        io.Writer
+	tty        bool
+	start      time.Time
+	docs       atomic.Int64
+	totalDocs  int64        // known for the seeds
+	totalBytes int64        // known for a regular file
+	consumed   func() int64 // bytes of the file read so far
+}
+
+// snapshot is the progress at one moment, what render draws.
+type snapshot struct {
+	docs    int64
+	elapsed time.Duration
+	// fraction done, or -1 when the total is unknown.
+	fraction float64
+}
+
+func (p *progress) snapshot() snapshot {
+	s := snapshot{docs: p.docs.Load(), elapsed: time.Since(p.start), fraction: -1}
+	switch {
+	case p.totalBytes > 0 && p.consumed != nil:
+		s.fraction = float64(p.consumed()) / float64(p.totalBytes)
+	case p.totalDocs > 0:
+		s.fraction = float64(s.docs) / float64(p.totalDocs)
+	}
+	s.fraction = min(s.fraction, 1)
+	return s
+}
+
+// run starts reporting and returns the function that stops it.
+func (p *progress) run() (stop func()) {
+	every := 5 * time.Second
+	if p.tty {
+		every = 200 * time.Millisecond
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				if p.tty {
+					fmt.Fprint(p.out, "\r\033[K") // clear the bar before the summary
+				}
+				return
+			case <-t.C:
+				if p.tty {
+					fmt.Fprint(p.out, "\r"+renderBar(p.snapshot(), 30)+"\033[K")
+				} else {
+					fmt.Fprintln(p.out, renderLine(p.snapshot()))
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// renderBar draws a terminal progress bar of the given width.
+func renderBar(s snapshot, width int) string {
+	var b strings.Builder
+	if s.fraction >= 0 {
+		filled := int(s.fraction * float64(width))
+		b.WriteString("[" + strings.Repeat("=", filled) + strings.Repeat(" ", width-filled) + "]")
+		fmt.Fprintf(&b, " %3.0f%%", s.fraction*100)
+	}
+	fmt.Fprintf(&b, " %d docs, %.0f docs/s", s.docs, rate(s.docs, s.elapsed))
+	if eta, ok := s.eta(); ok {
+		fmt.Fprintf(&b, ", ETA %s", eta)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// renderLine is the plain progress line written when stderr is not a terminal.
+func renderLine(s snapshot) string {
+	line := fmt.Sprintf("indexed %d documents", s.docs)
+	if s.fraction >= 0 {
+		line += fmt.Sprintf(" (%.0f%%)", s.fraction*100)
+	}
+	line += fmt.Sprintf(", %.0f docs/s", rate(s.docs, s.elapsed))
+	if eta, ok := s.eta(); ok {
+		line += ", ETA " + eta.String()
+	}
+	return line
+}
+
+// eta extrapolates the time left from the pace so far.
+func (s snapshot) eta() (time.Duration, bool) {
+	if s.fraction <= 0 || s.fraction >= 1 {
+		return 0, false
+	}
+	left := time.Duration(float64(s.elapsed) * (1 - s.fraction) / s.fraction)
+	return left.Round(time.Second), true
+}

@@ -1,0 +1,304 @@
+// Command searchd serves full-text search over the labor-rights portal's
+// projects, initiatives and partners: the HTTP API, the search page and
+// Prometheus metrics. With no flags it indexes the embedded seeds in memory
+// and listens on :8080.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/handlers"
+	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/search"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "searchd:", err)
+		os.Exit(1)
+	}
+}
+
+// config is everything flags and the environment set.
+type config struct {
+	addr            string
+	indexDir        string
+	apiKey          string
+	corsOrigins     []string
+	searchTimeout   time.Duration
+	shutdownTimeout time.Duration
+	maxSearches     int
+	rebuild         bool
+	input           string
+}
+
+// parseConfig reads flags, each defaulting to its environment variable, so
+// a flag wins over the environment and the environment over the default.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("searchd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	envDuration := func(name string, def time.Duration) (time.Duration, error) {
+		v := getenv(name)
+		if v == "" {
+			return def, nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("%s=%q is not a positive duration such as 2s", name, v)
+		}
+		return d, nil
+	}
+	searchTimeout, err := envDuration("SEARCH_TIMEOUT", handlers.DefaultSearchTimeout)
+	if err != nil {
+		return c, err
+	}
+	shutdownTimeout, err := envDuration("SEARCH_SHUTDOWN_TIMEOUT", 10*time.Second)
+	if err != nil {
+		return c, err
+	}
+	maxSearches := handlers.DefaultMaxSearches
+	if v := getenv("SEARCH_MAX_SEARCHES"); v != "" {
+		if maxSearches, err = strconv.Atoi(v); err != nil || maxSearches < 1 {
+			return c, fmt.Errorf("SEARCH_MAX_SEARCHES=%q is not a positive number", v)
+		}
+	}
+	var origins string
+	fs.StringVar(&c.addr, "addr", env("SEARCH_ADDR", ":8080"), "listen address `host:port` (SEARCH_ADDR)")
+	fs.StringVar(&c.indexDir, "index", env("SEARCH_INDEX", ""), "on-disk index `directory`, created from the seeds when empty; empty = in memory (SEARCH_INDEX)")
+	fs.StringVar(&c.apiKey, "api-key", env("SEARCH_API_KEY", ""), "`key` that write requests must send as Authorization: Bearer <key>; empty = writes refused (SEARCH_API_KEY; prefer it to the flag, which ps shows)")
+	fs.StringVar(&origins, "cors-origins", env("SEARCH_CORS_ORIGINS", ""), "comma-separated `origins` (https://host[:port], or *) whose pages may call the API (SEARCH_CORS_ORIGINS)")
+	fs.DurationVar(&c.searchTimeout, "search-timeout", searchTimeout, "deadline of each search and suggestion (SEARCH_TIMEOUT)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", shutdownTimeout, "how long in-flight requests may finish after SIGINT/SIGTERM (SEARCH_SHUTDOWN_TIMEOUT)")
+	fs.IntVar(&c.maxSearches, "max-searches", maxSearches, "searches in flight before new ones get 503 (SEARCH_MAX_SEARCHES)")
+	fs.BoolVar(&c.rebuild, "rebuild", false, "rebuild the index from the seeds (or -input) before serving")
+	fs.StringVar(&c.input, "input", env("SEARCH_INPUT", ""), "JSON Lines `file` (.gz allowed) to build the index from instead of the seeds, when it is empty or with -rebuild (SEARCH_INPUT)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q; every setting is a flag (see -h)", fs.Args())
+	}
+	if c.searchTimeout <= 0 || c.shutdownTimeout <= 0 || c.maxSearches < 1 {
+		return c, errors.New("-search-timeout, -shutdown-timeout and -max-searches must be positive")
+	}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.corsOrigins = append(c.corsOrigins, o)
+		}
+	}
+	return c, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return serve(ctx, args, getenv, stdout, stderr, nil)
+}
+
+// serve is run with a hook for tests: ready, when set, receives the bound
+// address once the service accepts connections.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready func(addr string)) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, nil))
+
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return err
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return err
+	}
+	indexMetrics, err := handlers.NewIndexMetrics(reg, nil)
+	if err != nil {
+		return err
+	}
+
+	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch})
+	if err != nil {
+		return err
+	}
+	// Closed last, after the server has finished every request.
+	defer func() {
+		if err := ix.Close(); err != nil {
+			logger.Error("close index", slog.String("error", err.Error()))
+		}
+	}()
+	engine, err := corpus.NewEngine(ix)
+	if err != nil {
+		return err
+	}
+	count, built, err := fill(ctx, engine, cfg)
+	if err != nil {
+		return err
+	}
+
+	handler, err := handlers.New(handlers.Config{
+		Engine:        engine,
+		Registry:      reg,
+		APIKey:        cfg.apiKey,
+		CORSOrigins:   cfg.corsOrigins,
+		Logger:        logger,
+		SearchTimeout: cfg.searchTimeout,
+		MaxSearches:   cfg.maxSearches,
+		Version:       version(),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		// Long enough for a 32 MiB bulk body on a slow link; searches have
+		// their own, much shorter deadline.
+		ReadTimeout:    60 * time.Second,
+		WriteTimeout:   90 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 128 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	addr := ln.Addr().String()
+	attrs := []slog.Attr{
+		slog.String("addr", addr),
+		slog.Uint64("documents", count),
+		slog.String("version", version()),
+	}
+	if built != "" {
+		attrs = append(attrs, slog.String("built", built))
+	}
+	if cfg.indexDir == "" {
+		attrs = append(attrs, slog.String("index", "in memory: writes do not survive a restart (use -index DIR)"))
+	} else {
+		attrs = append(attrs, slog.String("index", cfg.indexDir))
+	}
+	if cfg.apiKey == "" {
+		attrs = append(attrs, slog.String("writes", "refused: no API key (set SEARCH_API_KEY)"))
+	} else {
+		attrs = append(attrs, slog.String("writes", "need the API key"))
+	}
+	logger.LogAttrs(ctx, slog.LevelInfo, "ready", attrs...)
+	if ready != nil {
+		ready(addr)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", slog.String("grace", cfg.shutdownTimeout.String()))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	// Shutdown stops accepting, then waits for in-flight requests; only
+	// then is the index closed (deferred above).
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// fill builds the index from the seeds or -input when it is empty or
+// -rebuild asks, and returns the document count and, when it built, what
+// from and how fast. The build happens beside the live index and is swapped
+// in whole, so a bad input line leaves the index as it was.
+func fill(ctx context.Context, engine *search.Engine, cfg config) (count uint64, built string, err error) {
+	count, err = engine.Count()
+	if err != nil {
+		return 0, "", err
+	}
+	if count > 0 && !cfg.rebuild {
+		return count, "", nil
+	}
+	start := time.Now()
+	var src search.Source
+	from := "seeds"
+	if cfg.input != "" {
+		f, err := corpus.Open(cfg.input)
+		if err != nil {
+			return 0, "", err
+		}
+		defer f.Close()
+		src, from = f.Source(corpus.DefaultBatchBytes), cfg.input
+	} else if src, _, err = corpus.Seeds(); err != nil {
+		return 0, "", err
+	}
+	n, err := engine.Rebuild(ctx, src)
+	if err != nil {
+		return 0, "", fmt.Errorf("build index from %s: %w", from, err)
+	}
+	built = fmt.Sprintf("%d documents from %s in %.2fs", n, from, time.Since(start).Seconds())
+	count, err = engine.Count()
+	return count, built, err
+}
+
+// version names the build: the module version when built from a tagged
+// module, else the VCS revision, else "devel".
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
+}
