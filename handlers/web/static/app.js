@@ -25,6 +25,7 @@
   };
   const STATUS_LABELS = { active: "Active", ended: "Ended", upcoming: "Upcoming" };
   const FACET_COLLAPSED = 8; // values shown before "Show more"
+  const CHIPS_SHOWN = 6; // countries or sectors shown on a result before "+N more"
   const DEBOUNCE_MS = 120;
   const SUGGEST_LIMIT = 8;
   const MAX_DEPTH = 10000; // the API refuses page*per_page beyond this
@@ -388,7 +389,9 @@
       const items = shown.map((v, i) => {
         const id = `f-${field}-${i}`;
         const isOn = selected.includes(v.value);
-        return h("li", { class: isOn ? "facet-item on" : "facet-item" },
+        // A value with no result under the other filters stays listed (the
+        // API lists it) but dimmed, as ticking it alone would find nothing.
+        return h("li", { class: `facet-item${isOn ? " on" : ""}${v.count === 0 && !isOn ? " zero" : ""}` },
           h("input", {
             type: "checkbox", id, checked: isOn, "data-field": field, "data-value": v.value,
             onchange: (ev) => change((s) => {
@@ -443,9 +446,26 @@
         " – ",
         hit.end ? h("time", { datetime: hit.end }, formatDate(hit.end)) : "…")
       : null;
-    const chipList = (values, cls, label) => (values && values.length
-      ? h("ul", { class: `chips ${cls}`, "aria-label": label }, values.map((v) => h("li", { class: "chip" }, v)))
-      : null);
+    const chipList = (values, cls, label) => {
+      if (!values || !values.length) return null;
+      const chip = (v) => h("li", { class: "chip" }, v);
+      const list = h("ul", { class: `chips ${cls}`, "aria-label": label }, values.slice(0, CHIPS_SHOWN).map(chip));
+      if (values.length > CHIPS_SHOWN) {
+        // A profile can list dozens of countries; the rest are one click away.
+        const rest = values.slice(CHIPS_SHOWN);
+        const more = h("li", { class: "chip-more-item" }, h("button", {
+          type: "button", class: "chip chip-more", "aria-label": `Show ${rest.length} more ${label.toLowerCase()}`,
+          onclick: () => {
+            more.replaceWith(...rest.map(chip));
+            // The button is gone; keep focus in the list rather than lose it.
+            list.setAttribute("tabindex", "-1");
+            list.focus();
+          },
+        }, `+${rest.length} more`));
+        list.append(more);
+      }
+      return list;
+    };
     return h("li", { class: "hit" },
       h("article", { "aria-labelledby": id },
         h("div", { class: "hit-head" },
@@ -455,12 +475,17 @@
           h("span", { class: "kind" }, hit.kind ? hit.kind[0].toUpperCase() + hit.kind.slice(1) : ""),
           when ? [h("span", { class: "sep", "aria-hidden": "true" }, "·"), when] : null,
           hit.partners && hit.partners.length
-            ? [h("span", { class: "sep", "aria-hidden": "true" }, "·"), h("span", { class: "partners" }, hit.partners.join(", "))]
+            ? [h("span", { class: "sep", "aria-hidden": "true" }, "·"), h("span", { class: "partners" }, partnerText(hit.partners))]
             : null),
         desc,
         h("div", { class: "hit-tags" },
           chipList(hit.countries, "chips-country", "Countries"),
           chipList(hit.sectors, "chips-sector", "Sectors"))));
+  }
+
+  function partnerText(partners) {
+    if (partners.length <= 2) return partners.join(" and ");
+    return `${partners.slice(0, 2).join(", ")} and ${partners.length - 2} more`;
   }
 
   function renderEmpty(res) {
