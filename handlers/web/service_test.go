@@ -1,0 +1,62 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mpower/labor-search/handlers"
+	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/search"
+	"github.com/mpower/labor-search/seeds"
+)
+
+// testNow is the service's clock: statuses (active, ended, upcoming) depend
+// on the day, and on this one the seed projects have some of each kind the
+// tests count on (three of the four Mexico projects are active).
+func testNow() time.Time { return time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC) }
+
+// startService runs the real service, as cmd/searchd wires it, over an
+// in-memory index holding the seed documents, on a loopback port. wrap, when
+// not nil, sits in front of it so a test can change some answers.
+func startService(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Server {
+	t.Helper()
+	ix, err := index.Open("", index.Options{})
+	if err != nil {
+		t.Fatalf("open index: %v", err)
+	}
+	t.Cleanup(func() { _ = ix.Close() })
+	synonyms, err := seeds.Synonyms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enricher, err := seeds.NewEnricher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := search.New(ix, search.Options{Synonyms: synonyms, Enrich: enricher.Enrich, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := seeds.Documents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Upsert(context.Background(), docs); err != nil {
+		t.Fatalf("index the seeds: %v", err)
+	}
+	h, err := handlers.New(handlers.Config{Engine: engine, Registry: prometheus.NewRegistry(), Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
