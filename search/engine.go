@@ -70,9 +70,10 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// normalizeTable analyses every key and value with the word analyser, so a
-// table written by hand ("Occupational Safety and Health") matches query
-// words exactly as they are analysed.
+// normalizeTable analyses every key with the word analyser, so a table
+// written by hand ("Occupational Safety and Health") matches query words as
+// they are analysed. Values keep their stop words: they are matched as
+// phrases, and "safety and health" must stay two positions apart.
 func (e *Engine) normalizeTable(in map[string][]string) (map[string][]string, error) {
 	out := make(map[string][]string, len(in))
 	for k, vs := range in {
@@ -81,14 +82,27 @@ func (e *Engine) normalizeTable(in map[string][]string) (map[string][]string, er
 			continue
 		}
 		for _, v := range vs {
-			nv := strings.Join(e.words(v), " ")
-			if nv == "" || nv == nk || contains(out[nk], nv) {
-				continue
-			}
-			out[nk] = append(out[nk], nv)
+			e.addSynonym(out, nk, v)
 		}
 	}
 	return out, nil
+}
+
+// addSynonym records that the normalised key nk also matches phrase v,
+// unless v says the same thing or is already known; it reports a change.
+func (e *Engine) addSynonym(m map[string][]string, nk, v string) bool {
+	v = strings.TrimSpace(strings.ToLower(v))
+	nv := strings.Join(e.words(v), " ")
+	if nv == "" || nv == nk {
+		return false
+	}
+	for _, old := range m[nk] {
+		if strings.Join(e.words(old), " ") == nv {
+			return false
+		}
+	}
+	m[nk] = append(m[nk], v)
+	return true
 }
 
 // synonymsOf returns what a normalised phrase also matches.
@@ -265,24 +279,20 @@ func (e *Engine) storeLearned(set func(string, []byte) error, m map[string][]str
 func (e *Engine) learn(m map[string][]string, docs []index.Document) (map[string][]string, bool) {
 	changed := false
 	add := func(k, v string) {
-		if k == "" || v == "" || k == v || contains(m[k], v) {
-			return
-		}
 		// A phrase that every document defines differently is noise; a
 		// bounded list keeps query expansion bounded too.
-		if len(m[k]) >= 4 {
+		if k == "" || len(m[k]) >= 4 {
 			return
 		}
-		m[k] = append(m[k], v)
-		changed = true
+		if e.addSynonym(m, k, v) {
+			changed = true
+		}
 	}
 	for i := range docs {
 		for _, text := range []string{docs[i].Title, docs[i].Description} {
 			for _, def := range findAcronyms(text) {
-				short := strings.Join(e.words(def.short), " ")
-				long := strings.Join(e.words(def.long), " ")
-				add(short, long)
-				add(long, short)
+				add(strings.Join(e.words(def.short), " "), def.long)
+				add(strings.Join(e.words(def.long), " "), def.short)
 			}
 		}
 	}

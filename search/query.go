@@ -62,9 +62,28 @@ func lex(q string) []segment {
 			}
 			i += size
 		}
-		out = append(out, segment{text: q[start:i], offset: start, exclude: exclude})
+		out = append(out, segment{text: neutralize(q[start:i]), offset: start, exclude: exclude})
 	}
 	return out
+}
+
+// syntaxChars are query-language characters of other engines (fields,
+// boosts, fuzziness, wildcards, regular expressions, grouping). They are not
+// interpreted; they separate words. Replaced one byte for one byte, so
+// offsets into the query stay valid.
+const syntaxChars = ":^~*?()[]{}/\\!+=&|<>"
+
+func neutralize(s string) string {
+	if !strings.ContainsAny(s, syntaxChars) {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if strings.IndexByte(syntaxChars, c) >= 0 {
+			b[i] = ' '
+		}
+	}
+	return string(b)
 }
 
 // unit is one required part of a query: a word, a multi-word phrase that a
@@ -155,16 +174,18 @@ func (e *Engine) parse(q string, v *vocab) (parsed, error) {
 	if p.words > MaxQueryWords {
 		return parsed{}, Invalid("q", "q has %d words; at most %d are searched", p.words, MaxQueryWords)
 	}
-	// Search as you type: the last word, when nothing follows it, is also a
-	// prefix.
+	// Search as you type: the last word, when only punctuation follows it,
+	// is also a prefix.
 	if n := len(p.units); n > 0 && !endsWithSpace(q) {
 		last := &p.units[n-1]
-		if !last.quoted && len(last.words) == 1 && last.end == len(strings.TrimRight(q, `"`)) {
+		if !last.quoted && len(last.words) == 1 && !strings.ContainsFunc(q[last.end:], isWordRune) {
 			last.prefix = true
 		}
 	}
 	return p, nil
 }
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSpace(r) }
 
 func endsWithSpace(q string) bool {
 	r, _ := utf8.DecodeLastRuneInString(q)
@@ -244,7 +265,7 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 	}
 	addTerm(word, boostExact)
 	for _, a := range alts {
-		if strings.Contains(a, " ") {
+		if e.isPhrase(a) {
 			clauses = append(clauses, phraseGroup(a, boostSynonym))
 		} else {
 			addTerm(a, boostSynonym)
@@ -294,13 +315,18 @@ func (e *Engine) unitClause(u unit, v *vocab, exp []expansion) query.Query {
 	}
 	clauses := []query.Query{bleve.NewConjunctionQuery(parts...), phraseGroup(u.raw, boostExact)}
 	for _, a := range u.alts {
-		if strings.Contains(a, " ") {
+		if e.isPhrase(a) {
 			clauses = append(clauses, phraseGroup(a, boostSynonym))
-		} else {
-			clauses = append(clauses, termGroup(e.stem(a), boostSynonym))
+		} else if s := e.stem(a); s != "" {
+			clauses = append(clauses, termGroup(s, boostSynonym))
 		}
 	}
 	return bleve.NewDisjunctionQuery(clauses...)
+}
+
+// isPhrase says whether text analyses to more than one word.
+func (e *Engine) isPhrase(text string) bool {
+	return len(e.tokens(text, index.AnalyzerText)) > 1
 }
 
 // exclusionClause matches what a "-word" or -"phrase" excludes: the word

@@ -190,29 +190,93 @@ type plan struct {
 	excluded []query.Query
 	exps     [][]expansion
 	filters  map[string]query.Query
+	// demote is set when the index holds documents other than projects,
+	// whose scores are then scaled down.
+	demote bool
 }
 
-// core is the text part keeping the first k units.
-func (p *plan) core(k int) query.Query {
+// core is the text part keeping the units whose indexes are in keep.
+func (p *plan) core(keep []int) query.Query {
 	b := bleve.NewBooleanQuery()
-	if k > 0 {
-		b.AddMust(bleve.NewConjunctionQuery(p.clauses[:k]...))
+	if len(keep) > 0 {
+		cs := make([]query.Query, len(keep))
+		for i, k := range keep {
+			cs[i] = p.clauses[k]
+		}
+		b.AddMust(bleve.NewConjunctionQuery(cs...))
 	} else {
 		b.AddMust(bleve.NewMatchAllQuery())
 	}
 	if len(p.excluded) > 0 {
 		b.AddMustNot(p.excluded...)
 	}
+	if !p.demote {
+		return b
+	}
 	// Projects are what visitors look for: the overview and partner pages
-	// stay findable but a small bonus keeps projects above them.
-	kind := bleve.NewTermQuery(index.KindProject)
-	kind.SetField(index.FieldKind)
-	kind.SetBoost(kindBoost)
-	b.AddShould(kind)
-	return b
+	// list every country and topic, so they stay findable but their scores
+	// are scaled down to keep projects above them.
+	return query.NewCustomScoreQueryWithScorer(b, func(_ context.Context, d *bsearch.DocumentMatch) (float64, error) {
+		if kind, _ := d.Fields[index.FieldKind].(string); kind != "" && kind != index.KindProject {
+			return d.Score * pageWeight, nil
+		}
+		return d.Score, nil
+	}, []string{index.FieldKind}, nil)
 }
 
-const kindBoost = 0.5
+// all lists every unit index.
+func (p *plan) all() []int {
+	out := make([]int, len(p.clauses))
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// dropOrder is the order relaxation drops units in: first units that match
+// no document at all (a word the index knows nothing of, even through
+// typos and synonyms), then from the end of the query (Meilisearch's "last"
+// strategy).
+func (e *Engine) dropOrder(ctx context.Context, p *plan) ([]int, error) {
+	var dead, rest []int
+	for i, c := range p.clauses {
+		n, err := e.count(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			dead = append(dead, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	order := make([]int, 0, len(p.clauses))
+	for i := len(dead) - 1; i >= 0; i-- {
+		order = append(order, dead[i])
+	}
+	for i := len(rest) - 1; i >= 0; i-- {
+		order = append(order, rest[i])
+	}
+	return order, nil
+}
+
+// without returns the unit indexes left after dropping the first n of order.
+func without(all, order []int, n int) []int {
+	drop := map[int]bool{}
+	for _, i := range order[:n] {
+		drop[i] = true
+	}
+	var keep []int
+	for _, i := range all {
+		if !drop[i] {
+			keep = append(keep, i)
+		}
+	}
+	return keep
+}
+
+// pageWeight scales the scores of the initiative and partner pages.
+const pageWeight = 0.3
 
 // filtered applies every filter except the one named skip. Filters never
 // score, so they never change the ranking of what they keep.
@@ -245,6 +309,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 	p.filters = filterClauses(&r, p.asOf)
 	if err := e.ix.WithReader(func(rd bindex.IndexReader) error {
 		v := newVocab(rd)
+		p.demote = hasOtherKinds(rd)
 		parsed, err := e.parse(r.Query, v)
 		if err != nil {
 			return err
@@ -263,20 +328,24 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 		return nil, err
 	}
 
-	n := len(p.clauses)
-	resp, err := e.run(ctx, p, n)
+	resp, err := e.run(ctx, p, p.all())
 	if err != nil {
 		return nil, err
 	}
 	need := uint64(r.Page * r.PerPage)
-	if resp.Total < need && n > 1 {
-		for k := n - 1; k >= 1; k-- {
-			total, err := e.count(ctx, p.filtered(p.core(k), ""))
+	if n := len(p.clauses); resp.Total < need && n > 1 {
+		order, err := e.dropOrder(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for dropped := 1; dropped < n; dropped++ {
+			keep := without(p.all(), order, dropped)
+			total, err := e.count(ctx, p.filtered(p.core(keep), ""))
 			if err != nil {
 				return nil, err
 			}
 			if total > resp.Total {
-				relaxed, err := e.runRelaxed(ctx, p, k, resp.Total)
+				relaxed, err := e.runRelaxed(ctx, p, keep, resp.Total)
 				if err != nil {
 					return nil, err
 				}
@@ -295,10 +364,10 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 	return resp, nil
 }
 
-// run answers with every unit required.
-func (e *Engine) run(ctx context.Context, p *plan, k int) (*Response, error) {
+// run answers with the kept units required.
+func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error) {
 	r := p.req
-	core := p.core(k)
+	core := p.core(keep)
 	main := e.hitsRequest(p, p.filtered(core, ""), (r.Page-1)*r.PerPage, r.PerPage)
 	// Facets whose field is not filtered count the same documents as the
 	// hits, so they ride along with the hits request; each filtered facet
@@ -352,32 +421,32 @@ func (e *Engine) run(ctx context.Context, p *plan, k int) (*Response, error) {
 	return resp, nil
 }
 
-// runRelaxed answers with the first k units required: the documents that
+// runRelaxed answers with only the kept units required: the documents that
 // match every unit (fewer than the page needs) come first, then the rest.
-func (e *Engine) runRelaxed(ctx context.Context, p *plan, k int, allTotal uint64) (*Response, error) {
+func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, allTotal uint64) (*Response, error) {
 	r := p.req
 	from, size := (r.Page-1)*r.PerPage, r.PerPage
 	var hits []Hit
 	if uint64(from) < allTotal {
-		res, err := e.ix.Search(ctx, e.hitsRequest(p, p.filtered(p.core(len(p.clauses)), ""), from, size))
+		res, err := e.ix.Search(ctx, e.hitsRequest(p, p.filtered(p.core(p.all()), ""), from, size))
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
 		hits = e.hits(res.Hits, p.asOf)
 	}
+	core := p.core(keep)
 	rest := bleve.NewBooleanQuery()
-	rest.AddMust(p.core(k))
+	rest.AddMust(core)
 	rest.AddMustNot(bleve.NewConjunctionQuery(p.clauses...))
 	restFrom := max(0, from-int(allTotal))
 	restSize := size - len(hits)
-	res, err := e.ix.Search(ctx, e.hitsRequest(p, p.filtered(rest, ""), restFrom, restSize))
+	res, err := e.ix.Search(ctx, e.hitsRequest(p, p.filtered(rest, ""), restFrom, max(restSize, 0)))
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	if restSize > 0 {
 		hits = append(hits, e.hits(res.Hits, p.asOf)...)
 	}
-	core := p.core(k)
 	facets := map[string][]FacetValue{}
 	for _, f := range r.Facets {
 		vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf)
@@ -391,15 +460,19 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, k int, allTotal uint64
 	if err != nil {
 		return nil, err
 	}
-	var kept, dropped []string
+	kept := map[int]bool{}
+	for _, i := range keep {
+		kept[i] = true
+	}
+	var words, dropped []string
 	for i, u := range p.parsed.units {
-		if i < k {
-			kept = append(kept, u.raw)
+		if kept[i] {
+			words = append(words, u.raw)
 		} else {
 			dropped = append(dropped, u.raw)
 		}
 	}
-	resp.Relaxed = &Relaxed{Kept: strings.Join(kept, " "), Dropped: dropped}
+	resp.Relaxed = &Relaxed{Kept: strings.Join(words, " "), Dropped: dropped}
 	return resp, nil
 }
 
@@ -518,4 +591,26 @@ func (e *Engine) didYouMean(p *plan) string {
 		q = q[:f.start] + f.with + q[f.end:]
 	}
 	return strings.TrimSpace(q)
+}
+
+// hasOtherKinds says whether the index holds any document that is not a
+// project; a corpus of projects only skips the per-hit demotion.
+func hasOtherKinds(r bindex.IndexReader) bool {
+	fd, err := r.FieldDict(index.FieldKind)
+	if err != nil {
+		return true
+	}
+	defer fd.Close()
+	for {
+		de, err := fd.Next()
+		if err != nil {
+			return true
+		}
+		if de == nil {
+			return false
+		}
+		if de.Term != index.KindProject && de.Count > 0 {
+			return true
+		}
+	}
 }

@@ -1,0 +1,585 @@
+package search_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/search"
+	"github.com/mpower/labor-search/seeds"
+)
+
+// asOf fixes "today" so status answers do not drift with the calendar.
+var asOf = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// mustSeedEngine builds the real engine over an in-memory index holding the
+// seed documents, wired as the service wires it.
+func mustSeedEngine(tb testing.TB) *search.Engine {
+	tb.Helper()
+	docs, err := seeds.Documents()
+	if err != nil {
+		tb.Fatalf("seed documents: %v", err)
+	}
+	syn, err := seeds.Synonyms()
+	if err != nil {
+		tb.Fatalf("seed synonyms: %v", err)
+	}
+	enr, err := seeds.NewEnricher()
+	if err != nil {
+		tb.Fatalf("enricher: %v", err)
+	}
+	ix, err := index.Open("", index.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = ix.Close() })
+	e, err := search.New(ix, search.Options{Synonyms: syn, Enrich: enr.Enrich, Now: func() time.Time { return asOf }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := e.Upsert(context.Background(), docs); err != nil {
+		tb.Fatalf("index seeds: %v", err)
+	}
+	return e
+}
+
+func mustSearch(tb testing.TB, e *search.Engine, r search.Request) *search.Response {
+	tb.Helper()
+	res, err := e.Search(context.Background(), r)
+	if err != nil {
+		tb.Fatalf("Search(%+v): %v", r, err)
+	}
+	return res
+}
+
+func titles(res *search.Response, n int) []string {
+	var out []string
+	for i, h := range res.Hits {
+		if i == n {
+			break
+		}
+		out = append(out, h.Title)
+	}
+	return out
+}
+
+// Titles of the seed projects, shortened to a distinctive part.
+const (
+	migrant     = "Protecting Rights of Migrant Workers"
+	mxAbility   = "Strengthening Workers' Ability to Exercise their Labor Rights in Mexico"
+	mxGender    = "Improving Gender Equity in the Mexican Workplace"
+	prep        = "Promoting Safe and Healthy Workplaces in Honduras"
+	mxIndep     = "Building an Independent and Democratic Labor Movement"
+	bangladesh  = "Improving respect for workers' rights In Bangladesh"
+	southAm     = "Worker Empowerment in South America"
+	observar    = "Observation and Engagement for Freedom of Association"
+	jordan      = "Working in Freedom in Jordan"
+	engage      = "Engaging Workers and Civil Society"
+	rise        = "Research, Innovation and Strategic Engagement Project"
+	lesotho     = "Supporting Safe and Inclusive Work Environments in Lesotho"
+	indoPacific = "Improving Worker Rights in Rural Sectors of the Indo-Pacific"
+	infra       = "Promoting Quality Jobs in Infrastructure Development"
+	sweet       = "Strengthening Worker Engagement, Empowerment, and Trust"
+	westAfrica  = "Elevating Women's Participation in the Workplace in West Africa"
+	overview    = "M-POWER"
+	partnerPage = "United States"
+)
+
+func hasPrefixIn(list []string, want string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, want) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRelevance(t *testing.T) {
+	e := mustSeedEngine(t)
+	tests := []struct {
+		name    string
+		req     search.Request
+		top     int      // the expected titles must be within the first top hits
+		want    []string // title prefixes
+		notWant []string // title prefixes that must not be among the hits at all
+	}{
+		{"plain words", search.Request{Query: "migrant workers"}, 1, []string{migrant}, nil},
+		{"single word in title and text", search.Request{Query: "sugarcane"}, 1, []string{sweet}, nil},
+		{"stemming organizing finds organize", search.Request{Query: "organizing"}, 10, []string{mxIndep}, nil},
+		{"stemming plural", search.Request{Query: "elections"}, 1, []string{mxIndep}, nil},
+		{"prefix of last word", search.Request{Query: "migr"}, 1, []string{migrant}, nil},
+		{"prefix after a full word", search.Request{Query: "palm oi"}, 1, []string{westAfrica}, nil},
+		{"typo one edit", search.Request{Query: "Guatamala"}, 1, []string{prep}, nil},
+		{"typo transposition", search.Request{Query: "Bangaldesh"}, 1, []string{bangladesh}, nil},
+		{"typo transposition 8 letters", search.Request{Query: "Honduars"}, 1, []string{prep}, nil},
+		{"accent folded", search.Request{Query: "México"}, 4, []string{mxAbility, mxGender, mxIndep, observar}, nil},
+		{"country from metadata ranks its projects", search.Request{Query: "mexico"}, 4, []string{mxAbility, mxGender, mxIndep, observar}, nil},
+		{"demonym", search.Request{Query: "Mexican workplace"}, 1, []string{mxGender}, nil},
+		{"two-word country", search.Request{Query: "El Salvador"}, 1, []string{prep}, nil},
+		{"region", search.Request{Query: "West Africa"}, 1, []string{westAfrica}, nil},
+		{"synonym OSH finds the long form", search.Request{Query: "OSH"}, 4, []string{lesotho, bangladesh}, nil},
+		{"synonym long form finds OSH", search.Request{Query: "occupational safety and health"}, 5, []string{prep, lesotho, bangladesh, indoPacific}, nil},
+		{"synonym GBVH", search.Request{Query: "GBVH"}, 4, []string{westAfrica, lesotho, bangladesh}, nil},
+		{"synonym gig platform", search.Request{Query: "gig"}, 1, []string{southAm}, nil},
+		{"synonym QIZ", search.Request{Query: "qualified industrial zone"}, 1, []string{jordan}, nil},
+		{"acronym defined in text", search.Request{Query: "CKDnt"}, 1, []string{prep}, nil},
+		{"acronym the page defines, long form", search.Request{Query: "chronic kidney disease"}, 1, []string{prep}, nil},
+		{"spelling labor finds labour", search.Request{Query: "labor rights Jordan"}, 1, []string{jordan}, nil},
+		{"spelling labour finds labor", search.Request{Query: "labour law enforcement"}, 1, []string{engage}, nil},
+		{"compound written apart", search.Request{Query: "work place gender"}, 1, []string{mxGender}, nil},
+		{"Spanish phrase", search.Request{Query: "trabajadores migrantes"}, 1, []string{migrant}, nil},
+		{"Spanish with accent", search.Request{Query: "caña de azúcar"}, 1, []string{sweet}, nil},
+		{"Spanish single word", search.Request{Query: "acoso"}, 4, []string{mxGender, westAfrica}, nil},
+		{"quoted phrase", search.Request{Query: `"collective bargaining"`}, 4, []string{observar, rise, mxIndep}, []string{migrant}},
+		{"exclusion", search.Request{Query: "collective bargaining -Mexico"}, 1, []string{rise}, []string{observar, mxIndep}},
+		{"sector words", search.Request{Query: "call center aerospace"}, 1, []string{mxAbility}, nil},
+		{"shrimp farming", search.Request{Query: "shrimp farming"}, 1, []string{bangladesh}, nil},
+		{"infrastructure", search.Request{Query: "infrastructure Philippines"}, 1, []string{infra}, nil},
+		{"initiative page findable", search.Request{Query: "Biden-Harris democratic renewal"}, 1, []string{overview}, nil},
+		{"partner page findable", search.Request{Query: "Impactt"}, 1, []string{partnerPage}, nil},
+		{"projects above pages for a topic", search.Request{Query: "mining"}, 4, []string{mxAbility, southAm, indoPacific, westAfrica}, nil},
+		{"filter country", search.Request{Query: "mining", Filters: map[string][]string{"country": {"Peru"}}}, 1, []string{southAm}, []string{mxAbility, westAfrica}},
+		{"filter sector", search.Request{Filters: map[string][]string{"sector": {"Mining"}}}, 5, []string{mxAbility, southAm, indoPacific, westAfrica}, []string{migrant}},
+		{"filter region", search.Request{Query: "women", Filters: map[string][]string{"region": {"West Africa"}}}, 1, []string{westAfrica}, []string{mxGender}},
+		{"filter area", search.Request{Filters: map[string][]string{"area": {"Migrant Workers"}}}, 1, []string{migrant}, []string{jordan}},
+		{"filter kind", search.Request{Filters: map[string][]string{"kind": {"initiative"}}}, 1, []string{overview}, []string{migrant, partnerPage}},
+		{"filter status active", search.Request{Query: "mexico", Filters: map[string][]string{"status": {"active"}}}, 4, []string{mxAbility, mxGender, mxIndep}, []string{partnerPage}},
+		{"filter status upcoming", search.Request{AsOf: time.Date(2023, 10, 15, 0, 0, 0, 0, time.UTC), Filters: map[string][]string{"status": {"upcoming"}}}, 2, []string{lesotho, rise}, []string{migrant, overview}},
+		{"filter partner", search.Request{Filters: map[string][]string{"partner": {"Impactt"}}}, 1, []string{partnerPage}, []string{migrant}},
+		{"date window overlap", search.Request{From: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC)}, 1, []string{migrant}, []string{mxAbility, overview}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			test.req.Facets = []string{}
+			test.req.PerPage = 20
+			res := mustSearch(t, e, test.req)
+			top := titles(res, test.top)
+			for _, w := range test.want {
+				if !hasPrefixIn(top, w) {
+					t.Errorf("%q: want %q in the top %d, got %q", test.req.Query, w, test.top, titles(res, 20))
+				}
+			}
+			all := titles(res, 100)
+			for _, w := range test.notWant {
+				if hasPrefixIn(all, w) {
+					t.Errorf("%q: %q must not match, got %q", test.req.Query, w, all)
+				}
+			}
+		})
+	}
+}
+
+func TestExactMatchesRankAboveFuzzyAndPrefix(t *testing.T) {
+	e := mustSeedEngine(t)
+	res := mustSearch(t, e, search.Request{Query: "mining ", Facets: []string{}, PerPage: 20})
+	for _, h := range res.Hits {
+		if !strings.Contains(strings.ToLower(h.Title+" "+h.Description), "mining") && h.Score > res.Hits[0].Score/2 {
+			t.Errorf("%q scores %.4f without the exact word, close to the top %.4f", h.Title, h.Score, res.Hits[0].Score)
+		}
+	}
+}
+
+func TestDidYouMean(t *testing.T) {
+	e := mustSeedEngine(t)
+	tests := []struct{ q, want string }{
+		{"Guatamala", "Guatemala"},
+		{"garmnet workers", "garment workers"},
+		{"organizing", ""}, // a known word is never corrected (and never to a stem)
+		{"migr", ""},       // a prefix being typed is not a typo
+		{"labor", ""},      // understood through its spelling variant
+	}
+	for _, test := range tests {
+		t.Run(test.q, func(t *testing.T) {
+			res := mustSearch(t, e, search.Request{Query: test.q, Facets: []string{}})
+			if res.DidYouMean != test.want {
+				t.Errorf("did_you_mean for %q = %q, want %q", test.q, res.DidYouMean, test.want)
+			}
+			if test.want != "" {
+				fixed := mustSearch(t, e, search.Request{Query: test.want, Facets: []string{}})
+				if fixed.Total == 0 {
+					t.Errorf("the corrected query %q finds nothing", test.want)
+				}
+			}
+		})
+	}
+}
+
+func TestRelaxationDropsWordsFromTheEnd(t *testing.T) {
+	e := mustSeedEngine(t)
+	res := mustSearch(t, e, search.Request{Query: "sugarcane cocoa", Facets: []string{"country"}})
+	if res.Relaxed == nil {
+		t.Fatalf("no relaxation for a query no document fully matches: %+v", res)
+	}
+	if diff := cmp.Diff(&search.Relaxed{Kept: "sugarcane", Dropped: []string{"cocoa"}}, res.Relaxed); diff != "" {
+		t.Errorf("relaxed mismatch (-want +got):\n%s", diff)
+	}
+	if res.Total != uint64(len(res.Hits)) || res.Total == 0 || !strings.HasPrefix(res.Hits[0].Title, sweet) {
+		t.Errorf("relaxed hits = %d (total %d), first %q", len(res.Hits), res.Total, titles(res, 1))
+	}
+	// Hits matching every word come first.
+	full := mustSearch(t, e, search.Request{Query: "mexico union", Facets: []string{}})
+	if full.Relaxed == nil {
+		t.Skip("every document matched all words; nothing to order")
+	}
+	kept := mustSearch(t, e, search.Request{Query: "mexico union", Facets: []string{}, PerPage: 100})
+	_ = kept
+	strict := 0
+	for _, h := range full.Hits {
+		text := strings.ToLower(h.Title + " " + h.Description)
+		if strings.Contains(text, "union") {
+			strict++
+		} else {
+			break
+		}
+	}
+	if strict == 0 {
+		t.Errorf("no all-words hit first in %q", titles(full, 10))
+	}
+	for _, h := range full.Hits[strict:] {
+		if strings.Contains(strings.ToLower(h.Title+" "+h.Description), "union") {
+			t.Errorf("all-words hit %q placed after a relaxed one", h.Title)
+		}
+	}
+}
+
+func facetMap(vals []search.FacetValue) map[string]int {
+	m := map[string]int{}
+	for _, v := range vals {
+		m[v.Value] = v.Count
+	}
+	return m
+}
+
+func TestFacetCounts(t *testing.T) {
+	e := mustSeedEngine(t)
+	res := mustSearch(t, e, search.Request{Filters: map[string][]string{"kind": {"project"}}, Facets: []string{"country", "sector", "status", "kind"}})
+	countries := facetMap(res.Facets["country"])
+	for c, want := range map[string]int{"Mexico": 4, "Philippines": 2, "Indonesia": 2, "Peru": 1, "El Salvador": 1, "Dominican Republic": 1} {
+		if countries[c] != want {
+			t.Errorf("country %s = %d, want %d", c, countries[c], want)
+		}
+	}
+	sectors := facetMap(res.Facets["sector"])
+	if sectors["Mining"] != 4 || sectors["Textiles, clothing, leather, footwear"] != 3 {
+		t.Errorf("sector counts = %v", sectors)
+	}
+	status := facetMap(res.Facets["status"])
+	if status["active"]+status["ended"]+status["upcoming"] != 16 {
+		t.Errorf("status counts %v do not add up to the 16 projects", status)
+	}
+	// As of 2024-06-01: RISE (starts 2023-11-01) is active; Lesotho started 2023-11-15.
+	if status["ended"] != 0 || status["upcoming"] != 0 || status["active"] != 16 {
+		// The seeds: the earliest end is 2024-11-30 and the latest start 2023-11-15.
+		t.Errorf("status as of %s = %v, want all 16 active", asOf.Format("2006-01-02"), status)
+	}
+	// Facet values are ordered by count, then name.
+	vals := res.Facets["country"]
+	for i := 1; i < len(vals); i++ {
+		a, b := vals[i-1], vals[i]
+		if a.Count < b.Count || a.Count == b.Count && a.Value > b.Value {
+			t.Errorf("country facet out of order at %d: %v then %v", i, a, b)
+		}
+	}
+}
+
+func TestStatusAsOf(t *testing.T) {
+	e := mustSeedEngine(t)
+	res := mustSearch(t, e, search.Request{Query: "migrant workers malaysia", AsOf: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Facets: []string{"status"}})
+	if len(res.Hits) == 0 || res.Hits[0].Status == nil || *res.Hits[0].Status != search.StatusEnded {
+		t.Fatalf("project ending 2026-12-31 seen on 2027-01-01 should be ended: %+v", res.Hits)
+	}
+	last := mustSearch(t, e, search.Request{Query: "migrant workers malaysia", AsOf: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), Facets: []string{}})
+	if *last.Hits[0].Status != search.StatusActive {
+		t.Errorf("on its last day a project is active, got %s", *last.Hits[0].Status)
+	}
+	first := mustSearch(t, e, search.Request{Query: "migrant workers malaysia", AsOf: time.Date(2015, 11, 24, 0, 0, 0, 0, time.UTC), Facets: []string{}})
+	if *first.Hits[0].Status != search.StatusUpcoming {
+		t.Errorf("the day before its start a project is upcoming, got %s", *first.Hits[0].Status)
+	}
+	pages := mustSearch(t, e, search.Request{Filters: map[string][]string{"kind": {"initiative", "partner"}}, Facets: []string{}})
+	for _, h := range pages.Hits {
+		if h.Status != nil || h.Start != nil || h.End != nil {
+			t.Errorf("%s has no dates but status=%v start=%v end=%v", h.Title, h.Status, h.Start, h.End)
+		}
+	}
+}
+
+func TestDisjunctiveFacets(t *testing.T) {
+	e := mustSeedEngine(t)
+	res := mustSearch(t, e, search.Request{Filters: map[string][]string{"country": {"Mexico"}}, Facets: []string{"country", "sector"}})
+	if res.Total != 5 { // four projects and the partner page, which lists Mexico
+		t.Errorf("total with country=Mexico = %d, want 5: %q", res.Total, titles(res, 10))
+	}
+	countries := facetMap(res.Facets["country"])
+	if countries["Peru"] != 2 || countries["Mexico"] != 5 {
+		t.Errorf("country counts ignore the country filter: want Peru 2 (project and partner page), Mexico 5, got %v", countries)
+	}
+	sectors := facetMap(res.Facets["sector"])
+	if sectors["Mining"] != 2 { // the Mexico project and the partner page
+		t.Errorf("sector counts apply the country filter: want Mining 2, got %v", sectors)
+	}
+	// OR within a facet, AND across facets.
+	or := mustSearch(t, e, search.Request{Filters: map[string][]string{"country": {"Mexico", "Peru"}, "kind": {"project"}}, Facets: []string{}})
+	if or.Total != 5 {
+		t.Errorf("country Mexico OR Peru projects = %d, want 5", or.Total)
+	}
+	and := mustSearch(t, e, search.Request{Filters: map[string][]string{"country": {"Mexico", "Peru"}, "sector": {"Mining"}, "kind": {"project"}}, Facets: []string{}})
+	if and.Total != 2 {
+		t.Errorf("(Mexico OR Peru) AND Mining projects = %d, want 2", and.Total)
+	}
+	// A selected value is listed even outside the top facet_size.
+	small := mustSearch(t, e, search.Request{Filters: map[string][]string{"country": {"Georgia"}}, Facets: []string{"country"}, FacetSize: 1})
+	if !hasValueIn(small.Facets["country"], "Georgia") || len(small.Facets["country"]) != 2 {
+		t.Errorf("facet_size 1 with Georgia selected = %v, want the top value and Georgia", small.Facets["country"])
+	}
+}
+
+func hasValueIn(vals []search.FacetValue, v string) bool {
+	for _, x := range vals {
+		if x.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestFiltersDoNotChangeRanking(t *testing.T) {
+	e := mustSeedEngine(t)
+	all := mustSearch(t, e, search.Request{Query: "workers rights", Facets: []string{}, PerPage: 50})
+	mx := mustSearch(t, e, search.Request{Query: "workers rights", Filters: map[string][]string{"country": {"Mexico"}}, Facets: []string{}, PerPage: 50})
+	scores := map[string]float64{}
+	for _, h := range all.Hits {
+		scores[h.ID] = h.Score
+	}
+	for _, h := range mx.Hits {
+		if s, ok := scores[h.ID]; !ok || s != h.Score {
+			t.Errorf("%s scored %v filtered, %v unfiltered", h.ID, h.Score, s)
+		}
+	}
+}
+
+func TestHighlights(t *testing.T) {
+	e := mustSeedEngine(t)
+	res := mustSearch(t, e, search.Request{Query: "migrant", Facets: []string{}})
+	h := res.Hits[0]
+	if got := h.Highlights["title"]; len(got) == 0 || !strings.Contains(got[0], "<mark>Migrant</mark>") {
+		t.Errorf("title highlight = %q", got)
+	}
+	if got := h.Highlights["description"]; len(got) == 0 || !strings.Contains(got[0], "<mark>migrant</mark>") {
+		t.Errorf("description highlight = %q", got)
+	}
+	off := mustSearch(t, e, search.Request{Query: "migrant", Facets: []string{}, NoHighlight: true})
+	if off.Hits[0].Highlights != nil {
+		t.Errorf("highlight off still returned %v", off.Hits[0].Highlights)
+	}
+}
+
+func TestHighlightsEscapeHTML(t *testing.T) {
+	e := mustSeedEngine(t)
+	doc := index.Document{ID: "xss", Kind: index.KindProject, Title: `<script>alert(1)</script> Cocoa`, Description: `<img src=x onerror=alert(1)> cocoa farms`}
+	if err := e.Upsert(context.Background(), []index.Document{doc}); err != nil {
+		t.Fatal(err)
+	}
+	res := mustSearch(t, e, search.Request{Query: "cocoa", Facets: []string{}})
+	for _, frags := range res.Hits[0].Highlights {
+		for _, f := range frags {
+			if strings.Contains(f, "<script") || strings.Contains(f, "<img") {
+				t.Errorf("highlight not escaped: %q", f)
+			}
+		}
+	}
+}
+
+func TestSortAndPaging(t *testing.T) {
+	e := mustSeedEngine(t)
+	base := search.Request{Filters: map[string][]string{"kind": {"project"}}, Facets: []string{}, PerPage: 100}
+	for _, s := range []string{"start", "-start", "end", "-end", "title", "-title"} {
+		r := base
+		r.Sort = s
+		res := mustSearch(t, e, r)
+		for i := 1; i < len(res.Hits); i++ {
+			a, b := res.Hits[i-1], res.Hits[i]
+			var ka, kb string
+			switch strings.TrimPrefix(s, "-") {
+			case "start":
+				ka, kb = *a.Start, *b.Start
+			case "end":
+				ka, kb = *a.End, *b.End
+			case "title":
+				ka, kb = strings.ToLower(a.Title), strings.ToLower(b.Title)
+			}
+			if s[0] == '-' && ka < kb || s[0] != '-' && ka > kb {
+				t.Errorf("sort %s: %q before %q", s, ka, kb)
+			}
+		}
+	}
+	// Pages do not overlap and together give every hit.
+	seen := map[string]bool{}
+	for page := 1; page <= 4; page++ {
+		r := base
+		r.PerPage, r.Page, r.Sort = 5, page, "title"
+		res := mustSearch(t, e, r)
+		for _, h := range res.Hits {
+			if seen[h.ID] {
+				t.Errorf("%s on two pages", h.ID)
+			}
+			seen[h.ID] = true
+		}
+	}
+	if len(seen) != 16 {
+		t.Errorf("4 pages of 5 gave %d projects, want 16", len(seen))
+	}
+}
+
+func TestInvalidRequests(t *testing.T) {
+	e := mustSeedEngine(t)
+	tests := []struct {
+		name  string
+		req   search.Request
+		param string
+	}{
+		{"q too long", search.Request{Query: strings.Repeat("a", 513)}, "q"},
+		{"too many words", search.Request{Query: strings.Repeat("word ", 40)}, "q"},
+		{"unknown facet", search.Request{Facets: []string{"colour"}}, "facets"},
+		{"unknown filter", search.Request{Filters: map[string][]string{"contry": {"Mexico"}}}, "contry"},
+		{"bad status", search.Request{Filters: map[string][]string{"status": {"finished"}}}, "status"},
+		{"unknown sort", search.Request{Sort: "budget"}, "sort"},
+		{"per_page too big", search.Request{PerPage: 101}, "per_page"},
+		{"page negative", search.Request{Page: -1}, "page"},
+		{"too deep", search.Request{Page: 1001, PerPage: 10}, "page"},
+		{"facet_size too big", search.Request{FacetSize: 501}, "facet_size"},
+		{"window reversed", search.Request{From: asOf, To: asOf.AddDate(0, 0, -1)}, "to"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			_, err := e.Search(context.Background(), test.req)
+			var inv *search.InvalidError
+			if !errors.As(err, &inv) {
+				t.Fatalf("Search error = %v, want an InvalidError", err)
+			}
+			if inv.Param != test.param || inv.Message == "" {
+				t.Errorf("InvalidError{Param: %q, Message: %q}, want param %q and a message", inv.Param, inv.Message, test.param)
+			}
+		})
+	}
+}
+
+func TestMalformedSyntaxFallsBackToWords(t *testing.T) {
+	e := mustSeedEngine(t)
+	for _, q := range []string{`"migrant workers`, `unknownword migrant`, `- migrant`, `migrant -`, `migr*`, `title:migrant`, `migrant~2`, `migrant^3`, `(migrant)`, `/migr.*/`} {
+		res, err := e.Search(context.Background(), search.Request{Query: q, Facets: []string{}})
+		if err != nil {
+			t.Errorf("%q: %v", q, err)
+			continue
+		}
+		if !hasPrefixIn(titles(res, 1), migrant) {
+			t.Errorf("%q: top hit %q, want the migrant project", q, titles(res, 1))
+		}
+	}
+}
+
+func TestWritesChangeAnswers(t *testing.T) {
+	e := mustSeedEngine(t)
+	ctx := context.Background()
+	before := mustSearch(t, e, search.Request{Facets: []string{"country"}, Filters: map[string][]string{"sector": {"Mining"}}})
+	doc := index.Document{ID: "new-chile-mining", Kind: index.KindProject, Title: "Safer copper mining in Chile", Description: "Occupational safety and health for copper miners in Chile.", Start: "2024-01-01", End: "2026-01-01"}
+	if err := e.Upsert(ctx, []index.Document{doc}); err != nil {
+		t.Fatal(err)
+	}
+	after := mustSearch(t, e, search.Request{Facets: []string{"country"}, Filters: map[string][]string{"sector": {"Mining"}}})
+	if facetMap(after.Facets["country"])["Chile"] != 1 || after.Total != before.Total+1 {
+		t.Errorf("after a write: total %d -> %d, Chile count %d; enrichment or cache is stale", before.Total, after.Total, facetMap(after.Facets["country"])["Chile"])
+	}
+	got, err := e.Get(ctx, doc.ID)
+	if err != nil || !contains(got.Countries, "Chile") || !contains(got.Sectors, "Mining") {
+		t.Errorf("stored document not enriched: %+v, %v", got, err)
+	}
+	if err := e.Delete(ctx, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	gone := mustSearch(t, e, search.Request{Facets: []string{"country"}, Filters: map[string][]string{"sector": {"Mining"}}})
+	if facetMap(gone.Facets["country"])["Chile"] != 0 || gone.Total != before.Total {
+		t.Errorf("after delete: total %d, Chile %d", gone.Total, facetMap(gone.Facets["country"])["Chile"])
+	}
+	if err := e.Delete(ctx, doc.ID); !errors.Is(err, search.ErrNotFound) {
+		t.Errorf("second delete = %v, want ErrNotFound", err)
+	}
+	var inv *search.InvalidError
+	if err := e.Upsert(ctx, []index.Document{{ID: "bad", Kind: "project", Title: "x", Start: "2020-02-30", End: "2021-01-01"}}); !errors.As(err, &inv) {
+		t.Errorf("invalid document = %v, want InvalidError", err)
+	}
+}
+
+func TestAcronymsLearnedFromWritesSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	open := func() (*index.Index, *search.Engine) {
+		ix, err := index.Open(dir, index.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := search.New(ix, search.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ix, e
+	}
+	ix, e := open()
+	doc := index.Document{ID: "wash", Kind: index.KindProject, Title: "Clean water", Description: "Improving water, sanitation and hygiene (WASH) in schools."}
+	if err := e.Upsert(ctx, []index.Document{doc, {ID: "other", Kind: index.KindProject, Title: "Sanitation and hygiene training", Description: "Training on water, sanitation and hygiene for farms."}}); err != nil {
+		t.Fatal(err)
+	}
+	_ = ix.Close()
+	ix, e = open()
+	defer ix.Close()
+	res := mustSearch(t, e, search.Request{Query: "WASH", Facets: []string{}})
+	if !hasPrefixIn(titles(res, 5), "Sanitation and hygiene training") {
+		t.Errorf("WASH should find the document that only spells out water, sanitation and hygiene: %q", titles(res, 5))
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	e := mustSeedEngine(t)
+	res, err := e.Suggest(context.Background(), search.SuggestRequest{Query: "migr", Limit: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	var titleHit bool
+	for _, s := range res.Suggestions {
+		texts = append(texts, s.Text)
+		if s.Kind == "title" && strings.HasPrefix(s.Text, migrant) {
+			titleHit = true
+		}
+		if !strings.Contains(s.Highlight, "<mark>") {
+			t.Errorf("suggestion %q has no marked part: %q", s.Text, s.Highlight)
+		}
+	}
+	if len(texts) == 0 || !strings.HasPrefix(texts[0], "migra") {
+		t.Errorf("suggestions for migr = %q", texts)
+	}
+	if !titleHit {
+		t.Errorf("no title suggestion for the migrant-workers project in %q", texts)
+	}
+	typo, err := e.Suggest(context.Background(), search.SuggestRequest{Query: "bangaldesh", Limit: 5})
+	if err != nil || len(typo.Suggestions) == 0 || typo.Suggestions[0].Text != "bangladesh" {
+		t.Errorf("suggestions for a misspelled prefix = %+v, %v", typo, err)
+	}
+	if _, err := e.Suggest(context.Background(), search.SuggestRequest{Query: "x", Limit: 21}); err == nil {
+		t.Error("limit 21 accepted")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
