@@ -218,6 +218,8 @@ func TestEnrichTopics(t *testing.T) {
 		{"Call centre and aerospace workers.", []string{postal, transEq}, nil, nil},
 		{"A train of events determines the mineral water supply.", []string{"Food, drink, tobacco"}, nil, nil},
 		{"Conflict minerals and artisanal miners.", []string{"Mining"}, nil, nil},
+		{"Food security for farmers; data mining of food prices.", []string{agri}, []string{rural}, nil},
+		{"Workers in food and beverage plants.", []string{"Food, drink, tobacco"}, nil, nil},
 	}
 	for _, test := range tests {
 		d := index.Document{Title: "t", Description: test.text}
