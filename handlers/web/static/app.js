@@ -402,7 +402,7 @@
           h("label", { for: id },
             field === "status" ? h("span", { class: `dot dot-${v.value}`, "aria-hidden": "true" }) : null,
             h("span", { class: "facet-value" }, field === "status" ? STATUS_LABELS[v.value] || v.value : v.value),
-            h("span", { class: "facet-count", "aria-label": plural(v.count, "result", "results") }, v.count.toLocaleString("en"))));
+            countBadge("facet-count", v.count)));
       });
       const more = values.length > FACET_COLLAPSED
         ? h("button", {
@@ -424,6 +424,12 @@
       const again = facetsBox.querySelector(`[data-more="${focused.more}"]`);
       if (again) again.focus();
     }
+  }
+
+  // countBadge shows a bare number and tells screen readers what it counts
+  // (an aria-label on a plain span is not reliably read).
+  function countBadge(cls, n) {
+    return h("span", { class: cls }, n.toLocaleString("en"), h("span", { class: "visually-hidden" }, n === 1 ? " result" : " results"));
   }
 
   let hitSeq = 0;
@@ -594,7 +600,7 @@
     h("span", { class: "sug-icon", "aria-hidden": "true" }, icon(s.kind === "title" ? "doc" : "search")),
     h("span", { class: "sug-text" }, s.highlight ? highlighted(s.highlight) : s.text),
     s.kind === "title" ? h("span", { class: "sug-kind" }, "Project") : null,
-    s.count ? h("span", { class: "sug-count", "aria-label": plural(s.count, "result", "results") }, String(s.count)) : null)));
+    s.count ? countBadge("sug-count", s.count) : null)));
     listbox.hidden = false;
     input.setAttribute("aria-expanded", "true");
   }
