@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated deploy files (k8s/prometheusrule.yaml, k8s/corpus/documents.jsonl) from their sources")
+var update = flag.Bool("update", false, "rewrite deploy/k8s/prometheusrule.yaml from the rule files")
 
 // The tests run in cmd/deploycheck.
 const (
@@ -98,10 +98,11 @@ func mustFreeAddr(tb testing.TB) string {
 	return addr
 }
 
-// mustStartSearchd runs the searchd binary on a free loopback port (the
-// in-memory index of the seeds), waits until /readyz answers 200 and returns
-// its base URL. The process is interrupted, by its PID, when the test ends.
-func mustStartSearchd(tb testing.TB, bin string) string {
+// mustStartSearchd runs the searchd binary with args on a free loopback
+// port (with no args: the in-memory index of the seeds), waits until
+// /readyz answers 200 and returns its base URL. The process is interrupted,
+// by its PID, when the test ends.
+func mustStartSearchd(tb testing.TB, bin string, args ...string) string {
 	tb.Helper()
 	addr := mustFreeAddr(tb)
 	logPath := filepath.Join(tb.TempDir(), "searchd.log")
@@ -109,7 +110,7 @@ func mustStartSearchd(tb testing.TB, bin string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-addr", addr)
+	cmd := exec.Command(bin, append([]string{"-addr", addr}, args...)...)
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
