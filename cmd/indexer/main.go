@@ -51,7 +51,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	fs.StringVar(&c.indexDir, "index", getenv("SEARCH_INDEX"), "index `directory` to build or refresh (SEARCH_INDEX)")
 	fs.StringVar(&c.input, "input", getenv("SEARCH_INPUT"), "JSON Lines `file` of documents, .gz allowed; empty = the embedded seeds (SEARCH_INPUT)")
-	fs.IntVar(&c.batchBytes, "batch-bytes", corpus.DefaultBatchBytes, "JSON `bytes` per index batch")
+	fs.IntVar(&c.batchBytes, "batch-bytes", corpus.DefaultBatchBytes, "JSON `bytes` per index batch: larger is faster, smaller uses less memory and shows progress more often")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	counted := func(yield func([]index.Document) error) error {
 		return src(func(docs []index.Document) error {
 			err := yield(docs)
-			p.docs.Add(int64(len(docs)))
+			p.batchDone(len(docs))
 			return err
 		})
 	}
@@ -151,6 +151,17 @@ type progress struct {
 	totalDocs  int64        // known for the seeds
 	totalBytes int64        // known for a regular file
 	consumed   func() int64 // bytes of the file read so far
+	// doneBytes is consumed() when the last batch was written: the reader
+	// runs a batch ahead of the index, so this is the honest fraction.
+	doneBytes atomic.Int64
+}
+
+// batchDone records a batch written to the index.
+func (p *progress) batchDone(docs int) {
+	p.docs.Add(int64(docs))
+	if p.consumed != nil {
+		p.doneBytes.Store(p.consumed())
+	}
 }
 
 // snapshot is the progress at one moment, what render draws.
@@ -164,8 +175,8 @@ type snapshot struct {
 func (p *progress) snapshot() snapshot {
 	s := snapshot{docs: p.docs.Load(), elapsed: time.Since(p.start), fraction: -1}
 	switch {
-	case p.totalBytes > 0 && p.consumed != nil:
-		s.fraction = float64(p.consumed()) / float64(p.totalBytes)
+	case p.totalBytes > 0:
+		s.fraction = float64(p.doneBytes.Load()) / float64(p.totalBytes)
 	case p.totalDocs > 0:
 		s.fraction = float64(s.docs) / float64(p.totalDocs)
 	}

@@ -22,7 +22,7 @@ import (
 
 // DefaultBatchBytes is how much JSON goes into one index batch by default:
 // big enough that Bleve writes few segments, small enough to bound memory.
-const DefaultBatchBytes = 8 << 20
+const DefaultBatchBytes = 4 << 20
 
 // MaxLineBytes bounds one document, as the API bounds one PUT body.
 const MaxLineBytes = handlers.MaxDocumentBodyBytes
