@@ -278,3 +278,21 @@ func BenchmarkWriteJSONL(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "docs/s")
 }
+
+func TestPercentile(t *testing.T) {
+	var l Latencies
+	for i := 100; i >= 1; i-- {
+		l = append(l, time.Duration(i)*time.Millisecond)
+	}
+	for _, test := range []struct {
+		p    float64
+		want time.Duration
+	}{{50, 50 * time.Millisecond}, {95, 95 * time.Millisecond}, {99, 99 * time.Millisecond}, {100, 100 * time.Millisecond}, {0.1, time.Millisecond}} {
+		if got := l.Percentile(test.p); got != test.want {
+			t.Errorf("p%v = %v, want %v", test.p, got, test.want)
+		}
+	}
+	if got := (Latencies{}).Percentile(99); got != 0 {
+		t.Errorf("p99 of nothing = %v, want 0", got)
+	}
+}

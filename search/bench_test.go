@@ -1,0 +1,175 @@
+package search_test
+
+// Benchmarks of the engine against plain Bleve on the same requests:
+//
+//	go test -run '^$' -bench . ./search/
+//
+// Each class runs twice: "engine" is search.Engine (typos, prefixes,
+// synonyms, relaxation, disjunctive facets, its caches); "plain" is the plain
+// Bleve call for the same request (internal/corpus.Query.PlainRequests: a
+// match query with operator AND over title and description, the same facets,
+// no cache), so engine/plain is the price or the gain of the engine's work.
+// Every search asks for the four facets country, sector, area and status.
+// Reported beside ns/op: p50-ms and p99-ms of single operations, and hits/op
+// (the mean total).
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/search"
+	"github.com/mpower/labor-search/seeds"
+)
+
+// benchFixture is an engine over an in-memory index and the queries to run.
+type benchFixture struct {
+	ix     *index.Index
+	engine *search.Engine
+	mix    corpus.Mix
+}
+
+func mustBenchEngine(b *testing.B, docs []index.Document) (*index.Index, *search.Engine) {
+	b.Helper()
+	ix, err := index.Open("", index.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ix.Close() })
+	syn, err := seeds.Synonyms()
+	if err != nil {
+		b.Fatal(err)
+	}
+	enricher, err := seeds.NewEnricher()
+	if err != nil {
+		b.Fatal(err)
+	}
+	engine, err := search.New(ix, search.Options{Synonyms: syn, Enrich: enricher.Enrich})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, err = engine.Rebuild(context.Background(), func(yield func([]index.Document) error) error {
+		for i := 0; i < len(docs); i += 1000 {
+			if err := yield(docs[i:min(i+1000, len(docs))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ix, engine
+}
+
+// BenchmarkSeeds runs hand-picked requests of each class on the 18 seed
+// documents: the cost floor of each code path.
+func BenchmarkSeeds(b *testing.B) {
+	docs, err := seeds.Documents()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, engine := mustBenchEngine(b, docs)
+	q := func(c corpus.Class, text string, filters map[string][]string) corpus.Query {
+		return corpus.Query{Class: c, Text: text, Filters: filters}
+	}
+	mix := corpus.Mix{
+		corpus.Selective: {
+			q(corpus.Selective, "mining", nil),
+			q(corpus.Selective, "migrant workers", nil),
+			q(corpus.Selective, "occupational safety mexico", nil),
+			q(corpus.Selective, "garment", map[string][]string{search.FieldCountry: {"Mexico"}}),
+		},
+		corpus.Broad: {
+			q(corpus.Broad, "workers", nil),
+			q(corpus.Broad, "labor rights", map[string][]string{search.FieldStatus: {search.StatusEnded}}),
+		},
+		corpus.Browse: {
+			q(corpus.Browse, "", nil),
+			q(corpus.Browse, "", map[string][]string{search.FieldCountry: {"Mexico"}}),
+			q(corpus.Browse, "", map[string][]string{search.FieldSector: {"Mining"}, search.FieldStatus: {search.StatusActive}}),
+		},
+		corpus.Suggest: {
+			q(corpus.Suggest, "migr", nil),
+			q(corpus.Suggest, "labor ins", nil),
+			q(corpus.Suggest, "mex", nil),
+		},
+	}
+	runClasses(b, benchFixture{ix: ix, engine: engine, mix: mix})
+}
+
+// BenchmarkGenerated10k runs the load test's query mix on 10,000 generated
+// documents (internal/corpus, seed 1): the first 10,000 of the corpus that
+// scripts/bench.sh builds.
+func BenchmarkGenerated10k(b *testing.B) {
+	g, err := corpus.NewFromSeeds(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := g.Documents(10000)
+	mix, err := corpus.NewMix(docs, 200, 1, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, engine := mustBenchEngine(b, docs)
+	runClasses(b, benchFixture{ix: ix, engine: engine, mix: mix})
+}
+
+func runClasses(b *testing.B, f benchFixture) {
+	ctx := context.Background()
+	for _, c := range corpus.Classes {
+		qs := f.mix[c]
+		b.Run(string(c)+"/engine", func(b *testing.B) {
+			measure(b, qs, func(q corpus.Query) (uint64, error) {
+				if q.Class == corpus.Suggest {
+					res, err := f.engine.Suggest(ctx, q.SuggestRequest())
+					if err != nil {
+						return 0, err
+					}
+					return uint64(len(res.Suggestions)), nil
+				}
+				res, err := f.engine.Search(ctx, q.SearchRequest())
+				if err != nil {
+					return 0, err
+				}
+				return res.Total, nil
+			})
+		})
+		b.Run(string(c)+"/plain", func(b *testing.B) {
+			measure(b, qs, func(q corpus.Query) (uint64, error) {
+				return q.RunPlain(ctx, f.ix.Search, time.Now())
+			})
+		})
+	}
+}
+
+// measure runs the queries in turn and reports latency percentiles and the
+// mean number of hits beside ns/op.
+func measure(b *testing.B, qs []corpus.Query, run func(corpus.Query) (uint64, error)) {
+	b.Helper()
+	if len(qs) == 0 {
+		b.Skip("no queries of this class")
+	}
+	var (
+		lat  corpus.Latencies
+		hits uint64
+		i    int
+	)
+	b.ReportAllocs()
+	for b.Loop() {
+		q := qs[i%len(qs)]
+		i++
+		began := time.Now()
+		n, err := run(q)
+		lat = append(lat, time.Since(began))
+		if err != nil {
+			b.Fatalf("%s %q: %v", q.Class, q.Path(), err)
+		}
+		hits += n
+	}
+	b.ReportMetric(corpus.Ms(lat.Percentile(50)), "p50-ms")
+	b.ReportMetric(corpus.Ms(lat.Percentile(99)), "p99-ms")
+	b.ReportMetric(float64(hits)/float64(len(lat)), "hits/op")
+}
