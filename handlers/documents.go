@@ -52,7 +52,19 @@ func (s *server) getDocument(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(doc), nil
+	return ok(documentView(doc)), nil
+}
+
+// documentView shows absent lists as [] rather than null, as search hits
+// do, so a client handles one shape.
+func documentView(d *index.Document) *index.Document {
+	v := *d
+	for _, l := range []*[]string{&v.Countries, &v.Regions, &v.Sectors, &v.Areas, &v.Partners} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	return &v
 }
 
 // putDocument upserts one document and answers with it as stored, after
@@ -84,7 +96,7 @@ func (s *server) putDocument(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(stored), nil
+	return ok(documentView(stored)), nil
 }
 
 func (s *server) deleteDocument(r *http.Request) (*reply, error) {

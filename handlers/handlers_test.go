@@ -264,6 +264,9 @@ func TestDocumentLifecycle(t *testing.T) {
 	if diff := cmp.Diff(want, mustDecode[index.Document](t, get), ignoreEmpty); diff != "" {
 		t.Errorf("GET mismatch (-want +got):\n%s", diff)
 	}
+	if !strings.Contains(get.Body.String(), `"partners":[]`) {
+		t.Errorf("an absent list is not shown as []: %s", get.Body)
+	}
 	found := mustDecode[search.Response](t, s.get(t, "/v1/search?q=kilns"))
 	if diff := cmp.Diff([]string{"cusco-brick"}, hitIDs(found)); diff != "" {
 		t.Errorf("search after PUT mismatch (-want +got):\n%s", diff)
