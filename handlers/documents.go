@@ -144,7 +144,7 @@ func documentFields() []string {
 // the closest known name) and values of the wrong type. It does not validate.
 func DecodeDocument(b []byte) (index.Document, error) {
 	var doc index.Document
-	fields, err := jsonObject(b)
+	fields, err := jsonObject(b, "the document")
 	if err != nil {
 		return doc, err
 	}
@@ -152,7 +152,7 @@ func DecodeDocument(b []byte) (index.Document, error) {
 		return doc, err
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return doc, jsonError(err, documentFieldKind)
+		return doc, jsonError(err, "the document", documentFieldKind)
 	}
 	return doc, nil
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,14 +115,19 @@ func writeError(w http.ResponseWriter, e *apiError) {
 }
 
 // writeJSON writes v with the given status. Encoding happens before the
-// header is sent so an unencodable value still yields a clean 500.
+// header is sent so an unencodable value still yields a clean 500. HTML is
+// not escaped: highlights carry <mark>, and a JSON response served with
+// nosniff is never rendered as HTML.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"error":{"status":500,"code":"internal","message":"internal error"}}`)
+		buf.Reset()
+		buf.WriteString(`{"error":{"status":500,"code":"internal","message":"internal error"}}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
 }

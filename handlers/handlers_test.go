@@ -54,6 +54,9 @@ func TestSearchGET(t *testing.T) {
 	if !marked {
 		t.Errorf("no highlight marks the matched word: %+v", resp.Hits)
 	}
+	if !strings.Contains(rec.Body.String(), "<mark>") {
+		t.Error(`the raw body escapes <mark> as \u003cmark\u003e, unreadable in curl`)
+	}
 	wantFacets := map[string][]search.FacetValue{
 		"country": {{Value: "Mexico", Count: 1}, {Value: "Peru", Count: 1}},
 		"sector":  {{Value: "Mining", Count: 2}},
@@ -181,7 +184,7 @@ func TestErrors(t *testing.T) {
 		{"PUT unknown field", "PUT", "/v1/documents/a", `{"kind":"project","title":"T","country":["Peru"]}`, authHeader(testKey), 400, CodeInvalidParameter, `unknown field "country" (did you mean "countries"?)`},
 		{"PUT wrong type", "PUT", "/v1/documents/a", `{"kind":"project","title":"T","countries":"Peru"}`, authHeader(testKey), 400, CodeInvalidParameter, "countries must be an array of strings"},
 		{"PUT body over 1 MiB", "PUT", "/v1/documents/a", `{"title":"` + strings.Repeat("t", MaxDocumentBodyBytes) + `"}`, authHeader(testKey), 413, CodeTooLarge, "larger than"},
-		{"bulk malformed line", "POST", "/v1/documents", "{\"id\":\"a\",\"kind\":\"project\",\"title\":\"A\"}\n\n{\"id\":\"b\",\n", authHeader(testKey), 400, CodeInvalidParameter, "line 3:"},
+		{"bulk malformed line", "POST", "/v1/documents", "{\"id\":\"a\",\"kind\":\"project\",\"title\":\"A\"}\n\n{\"id\":\"b\",\n", authHeader(testKey), 400, CodeInvalidParameter, "line 3: the document is not valid JSON"},
 		{"bulk invalid document", "POST", "/v1/documents", "{\"id\":\"a\",\"kind\":\"project\",\"title\":\"A\"}\n{\"id\":\"b\",\"kind\":\"thing\",\"title\":\"B\"}\n", authHeader(testKey), 400, CodeInvalidParameter, `line 2: kind "thing" is not one of`},
 		{"bulk empty", "POST", "/v1/documents", "\n\n", authHeader(testKey), 400, CodeInvalidParameter, "no documents"},
 		{"bulk over 32 MiB", "POST", "/v1/documents", strings.Repeat("\n", MaxBulkBodyBytes+1), authHeader(testKey), 413, CodeTooLarge, "larger than 33554432 bytes"},

@@ -177,7 +177,7 @@ type searchJSON struct {
 // with the same checks as ParseSearchQuery. Unknown fields are rejected; a
 // null field counts as not given.
 func ParseSearchJSON(body []byte, now time.Time) (search.Request, error) {
-	fields, err := jsonObject(body)
+	fields, err := jsonObject(body, "the request body")
 	if err != nil {
 		return search.Request{}, err
 	}
@@ -186,7 +186,7 @@ func ParseSearchJSON(body []byte, now time.Time) (search.Request, error) {
 	}
 	var j searchJSON
 	if err := json.Unmarshal(body, &j); err != nil {
-		return search.Request{}, jsonError(err, searchFieldKind)
+		return search.Request{}, jsonError(err, "the request body", searchFieldKind)
 	}
 	// A JSON array of facets holds names only; commas are not split, so a
 	// "country,sector" element is reported as an unknown facet.
@@ -493,17 +493,18 @@ func clip(s string) string {
 }
 
 // jsonObject checks that body is one JSON object and returns its fields.
-func jsonObject(body []byte) (map[string]json.RawMessage, error) {
+// what names the JSON in messages: "the request body", "the document".
+func jsonObject(body []byte, what string) (map[string]json.RawMessage, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return nil, search.Invalid("body", "the request body is empty; send a JSON object")
+		return nil, search.Invalid("body", "%s is empty; send a JSON object", what)
 	}
 	if trimmed[0] != '{' {
-		return nil, search.Invalid("body", "the request body must be a JSON object")
+		return nil, search.Invalid("body", "%s must be a JSON object", what)
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(trimmed, &fields); err != nil {
-		return nil, jsonError(err, func(string) string { return "" })
+		return nil, jsonError(err, what, func(string) string { return "" })
 	}
 	return fields, nil
 }
@@ -512,16 +513,16 @@ func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "
 
 // jsonError explains a decoding error in the client's terms; kind says what
 // a field must hold.
-func jsonError(err error, kind func(field string) string) error {
+func jsonError(err error, what string, kind func(field string) string) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return search.Invalid("body", "the request body is not valid JSON (at byte %d): %s", syntax.Offset, syntax.Error())
+		return search.Invalid("body", "%s is not valid JSON (at byte %d): %s", what, syntax.Offset, syntax.Error())
 	case errors.As(err, &typ) && typ.Field != "":
 		return search.Invalid(typ.Field, "%s must be %s", typ.Field, kind(typ.Field))
 	case errors.As(err, &typ):
-		return search.Invalid("body", "the request body must be a JSON object")
+		return search.Invalid("body", "%s must be a JSON object", what)
 	}
-	return search.Invalid("body", "the request body is not valid JSON: %s", err.Error())
+	return search.Invalid("body", "%s is not valid JSON: %s", what, err.Error())
 }
