@@ -167,6 +167,13 @@ func NewIndexMetrics(reg prometheus.Registerer, now func() time.Time) (*IndexMet
 	return m, nil
 }
 
+// SetLastUpdate sets index_last_update_timestamp_seconds when the index was
+// last written before this process started (a reopened on-disk index), so
+// the gauge does not read 1970 until the first write.
+func (m *IndexMetrics) SetLastUpdate(t time.Time) {
+	m.lastUpdate.Set(float64(t.UnixNano()) / 1e9)
+}
+
 // ObserveBatch records one durable batch; its signature matches
 // index.Options.OnBatch.
 func (m *IndexMetrics) ObserveBatch(took time.Duration, docs, deletes int) {

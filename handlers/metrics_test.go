@@ -210,6 +210,10 @@ func TestIndexMetrics(t *testing.T) {
 	if n, err := testutil.GatherAndCount(reg, "index_batch_duration_seconds"); err != nil || n != 1 {
 		t.Errorf("index_batch_duration_seconds series = %d, %v", n, err)
 	}
+	m.SetLastUpdate(time.Unix(1_600_000_000, 0))
+	if got := testutil.ToFloat64(m.lastUpdate); got != 1_600_000_000 {
+		t.Errorf("after SetLastUpdate = %v", got)
+	}
 	if _, err := NewIndexMetrics(reg, nil); err == nil {
 		t.Error("registering twice on one registry succeeded")
 	}

@@ -10,11 +10,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -162,6 +164,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if built == "" {
+		if t, err := lastModified(cfg.indexDir); err == nil {
+			indexMetrics.SetLastUpdate(t)
+		}
+	}
 
 	handler, err := handlers.New(handlers.Config{
 		Engine:        engine,
@@ -270,6 +277,26 @@ func fill(ctx context.Context, engine *search.Engine, cfg config) (count uint64,
 	built = fmt.Sprintf("%d documents from %s in %.2fs", n, from, time.Since(start).Seconds())
 	count, err = engine.Count()
 	return count, built, err
+}
+
+// lastModified is the newest modification time of any file under dir: when
+// a reopened index was last written.
+func lastModified(dir string) (time.Time, error) {
+	var last time.Time
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.ModTime().After(last) {
+			last = info.ModTime()
+		}
+		return nil
+	})
+	return last, err
 }
 
 // version names the build: the module version when built from a tagged

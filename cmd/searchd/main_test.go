@@ -143,6 +143,10 @@ func TestRestartKeepsWrites(t *testing.T) {
 	if again["documents"].(float64) != seeded+1 || again["built"] != nil {
 		t.Errorf("restart ready line = %v; want %v documents, reopened not rebuilt", again, seeded+1)
 	}
+	_, metrics := second.request(t, "GET", "/metrics", "", nil)
+	if !bytes.Contains(metrics, []byte("index_last_update_timestamp_seconds 1.")) {
+		t.Errorf("a reopened index reports no last update time:\n%s", grepLines(metrics, "index_last_update"))
+	}
 	code, b := second.request(t, "GET", "/v1/documents/kiln-test", "", nil)
 	if code != 200 {
 		t.Fatalf("GET after restart = %d %s", code, b)
@@ -236,6 +240,16 @@ func TestRebuildFromInput(t *testing.T) {
 	if code, _ := s.request(t, "GET", "/v1/documents/a", "", nil); code != 404 {
 		t.Errorf("document a after -rebuild from the seeds: %d, want 404", code)
 	}
+}
+
+func grepLines(b []byte, substr string) string {
+	var out []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func mustWrite(tb testing.TB, path, content string) {
