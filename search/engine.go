@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -221,23 +222,50 @@ type Source func(yield func([]index.Document) error) error
 // Rebuild replaces the whole index with the documents from src, built
 // beside the live index and swapped in atomically once complete. If src
 // fails (a malformed input line) the live index is untouched.
+//
+// Batches are written by one writer per CPU: Bleve analyses a batch on a
+// worker pool but builds its segment on the calling goroutine, so concurrent
+// batches are what keeps every core busy.
 func (e *Engine) Rebuild(ctx context.Context, src Source) (int, error) {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
 	learned := map[string][]string{}
 	n := 0
 	err := e.ix.Rebuild(func(b *index.Builder) error {
-		if err := src(func(docs []index.Document) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		batches := make(chan []index.Document)
+		var wg sync.WaitGroup
+		for range max(1, runtime.GOMAXPROCS(0)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for docs := range batches {
+					if err := b.Batch(docs); err != nil {
+						cancel(err)
+					}
+				}
+			}()
+		}
+		err := src(func(docs []index.Document) error {
 			if err := e.prepare(docs); err != nil {
 				return err
 			}
 			learned, _ = e.learn(learned, docs)
 			n += len(docs)
-			return b.Batch(docs)
-		}); err != nil {
+			select {
+			case batches <- docs:
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		})
+		close(batches)
+		wg.Wait()
+		if err == nil {
+			err = context.Cause(ctx)
+		}
+		if err != nil {
 			return err
 		}
 		return e.storeLearned(b.SetInternal, learned)

@@ -232,9 +232,12 @@ func termGroup(stem string, boost float64) query.Query {
 	return bleve.NewDisjunctionQuery(qs...)
 }
 
+// phraseFields keep term vectors, which phrase queries need.
+var phraseFields = textFields[:2]
+
 func phraseGroup(phrase string, boost float64) query.Query {
-	qs := make([]query.Query, 0, len(textFields))
-	for _, f := range textFields {
+	qs := make([]query.Query, 0, len(phraseFields))
+	for _, f := range phraseFields {
 		t := bleve.NewMatchPhraseQuery(phrase)
 		t.SetField(f.field)
 		t.SetBoost(f.weight * boost)
