@@ -5,7 +5,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
-	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
@@ -16,12 +15,12 @@ import (
 
 // MappingVersion is stored in every on-disk index. A binary whose mapping
 // differs refuses to open an older index instead of silently mis-searching it.
-const MappingVersion = "4"
+const MappingVersion = "5"
 
 // Analyzer names the search package uses to treat query text exactly as the
 // indexed text was treated.
 const (
-	// AnalyzerText: accents folded, possessives and stop words removed,
+	// AnalyzerText: accents folded per token, possessives and stop words removed,
 	// Snowball-stemmed (Porter2). Used by every searchable text field.
 	AnalyzerText = "text_en"
 	// AnalyzerWords: accents folded, lowercased, stop words removed, not
@@ -61,31 +60,31 @@ var MetaTextFields = []string{FieldCountries + TextSuffix, FieldRegions + TextSu
 // NewMapping builds the one explicit mapping every index uses: BM25 scoring,
 // a static document mapping (only listed fields are indexed) and no _all field.
 func NewMapping() (*mapping.IndexMappingImpl, error) {
+	if err := registerAnalysis(); err != nil {
+		return nil, err
+	}
 	im := bleve.NewIndexMapping()
 	im.ScoringModel = bindex.BM25Scoring
 	if err := im.AddCustomAnalyzer(AnalyzerText, map[string]interface{}{
-		"type":         custom.Name,
-		"char_filters": []string{asciifolding.Name},
-		"tokenizer":    unicode.Name,
+		"type":      custom.Name,
+		"tokenizer": unicode.Name,
 		"token_filters": []string{
-			en.PossessiveName, lowercase.Name, en.StopName, en.SnowballStemmerName,
+			foldFilterName, en.PossessiveName, lowercase.Name, en.StopName, en.SnowballStemmerName,
 		},
 	}); err != nil {
 		return nil, fmt.Errorf("analyzer %s: %w", AnalyzerText, err)
 	}
 	if err := im.AddCustomAnalyzer(AnalyzerWords, map[string]interface{}{
 		"type":          custom.Name,
-		"char_filters":  []string{asciifolding.Name},
 		"tokenizer":     unicode.Name,
-		"token_filters": []string{en.PossessiveName, lowercase.Name, en.StopName},
+		"token_filters": []string{foldFilterName, en.PossessiveName, lowercase.Name, en.StopName},
 	}); err != nil {
 		return nil, fmt.Errorf("analyzer %s: %w", AnalyzerWords, err)
 	}
 	if err := im.AddCustomAnalyzer(analyzerSort, map[string]interface{}{
 		"type":          custom.Name,
-		"char_filters":  []string{asciifolding.Name},
 		"tokenizer":     single.Name,
-		"token_filters": []string{lowercase.Name},
+		"token_filters": []string{foldFilterName, lowercase.Name},
 	}); err != nil {
 		return nil, fmt.Errorf("analyzer %s: %w", analyzerSort, err)
 	}

@@ -583,3 +583,21 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestHighlightOffsetsWithMultibyteText(t *testing.T) {
+	e := mustSeedEngine(t)
+	doc := index.Document{ID: "mb", Kind: index.KindProject, Title: "Café workers’ rights in Perú", Description: "Women’s work in the “mining” sector of Perú and Côte d’Ivoire."}
+	if err := e.Upsert(context.Background(), []index.Document{doc}); err != nil {
+		t.Fatal(err)
+	}
+	res := mustSearch(t, e, search.Request{Query: "mining peru cote", Facets: []string{}})
+	if len(res.Hits) == 0 || res.Hits[0].ID != "mb" {
+		t.Fatalf("accent-folded words did not find the document: %q", titles(res, 3))
+	}
+	desc := strings.Join(res.Hits[0].Highlights["description"], " ")
+	for _, want := range []string{"<mark>mining</mark>", "<mark>Perú</mark>", "<mark>Côte</mark>"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("description highlight %q lacks %q", desc, want)
+		}
+	}
+}
