@@ -17,7 +17,9 @@ import (
 // stored text. Folding tokens keeps offsets pointing into the original.
 const foldFilterName = "fold_ascii"
 
-type foldFilter struct{ fold *asciifolding.AsciiFoldingFilter }
+type foldFilter struct {
+	fold *asciifolding.AsciiFoldingFilter
+}
 
 func (f foldFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 	for _, t := range input {
