@@ -25,6 +25,9 @@ type Options struct {
 	Enrich func(*index.Document)
 	// Now gives the current time; nil = time.Now.
 	Now func() time.Time
+	// DisableCache turns off the facet-count cache, for measuring the
+	// engine without it. Counts are exact either way.
+	DisableCache bool
 }
 
 // Engine answers searches and applies writes over one index.
@@ -48,12 +51,19 @@ type Engine struct {
 
 const internalAcronyms = "acronyms"
 
+// facetCacheEntries bounds the facet cache: an entry is one facet's counts
+// (a few hundred values at most), so this is a few tens of MiB at worst.
+const facetCacheEntries = 4096
+
 // New builds an engine over an open index.
 func New(ix *index.Index, opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}, facetCache: newFacetCache(4096)}
+	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}}
+	if !opts.DisableCache {
+		e.facetCache = newFacetCache(facetCacheEntries)
+	}
 	static, err := e.normalizeTable(opts.Synonyms)
 	if err != nil {
 		return nil, err

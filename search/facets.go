@@ -77,11 +77,9 @@ func facetValues(res *bleve.SearchResult, f string) []FacetValue {
 // facetCounts counts one facet over the documents q matches, from the
 // cache when the same question was answered since the last write.
 func (e *Engine) facetCounts(ctx context.Context, q query.Query, f string, asOf time.Time) ([]FacetValue, error) {
-	key, cacheable := facetKey(q, f, asOf, e.ix.Generation())
-	if cacheable {
-		if vals, ok := e.facetCache.get(key); ok {
-			return vals, nil
-		}
+	generation := e.ix.Generation()
+	if vals, ok := e.cachedFacet(q, f, asOf, generation); ok {
+		return vals, nil
 	}
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	req.Score = bleve.ScoreNone
@@ -91,10 +89,31 @@ func (e *Engine) facetCounts(ctx context.Context, q query.Query, f string, asOf 
 		return nil, err
 	}
 	vals := facetValues(res, f)
-	if cacheable {
+	e.storeFacet(q, f, asOf, generation, vals)
+	return vals, nil
+}
+
+// cachedFacet looks up counts computed for the same documents at the same
+// index generation; the generation is read before the search that computes
+// an entry, so a write during it leaves the entry under the old generation.
+func (e *Engine) cachedFacet(q query.Query, f string, asOf time.Time, generation uint64) ([]FacetValue, bool) {
+	if e.facetCache == nil {
+		return nil, false
+	}
+	key, ok := facetKey(q, f, asOf, generation)
+	if !ok {
+		return nil, false
+	}
+	return e.facetCache.get(key)
+}
+
+func (e *Engine) storeFacet(q query.Query, f string, asOf time.Time, generation uint64, vals []FacetValue) {
+	if e.facetCache == nil {
+		return
+	}
+	if key, ok := facetKey(q, f, asOf, generation); ok {
 		e.facetCache.put(key, vals)
 	}
-	return vals, nil
 }
 
 func facetKey(q query.Query, f string, asOf time.Time, generation uint64) (string, bool) {
@@ -217,6 +236,9 @@ func (c *facetCache) put(key string, vals []FacetValue) {
 }
 
 func (c *facetCache) purge() {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.order.Init()

@@ -368,13 +368,22 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error) {
 	r := p.req
 	core := p.core(keep)
-	main := e.hitsRequest(p, p.filtered(core, ""), (r.Page-1)*r.PerPage, r.PerPage)
+	mainQ := p.filtered(core, "")
+	main := e.hitsRequest(p, mainQ, (r.Page-1)*r.PerPage, r.PerPage)
 	// Facets whose field is not filtered count the same documents as the
-	// hits, so they ride along with the hits request; each filtered facet
-	// needs its own request without its own filter (disjunctive facets).
+	// hits: from the cache, or riding along with the hits request. Each
+	// filtered facet needs its own request without its own filter
+	// (disjunctive facets), run concurrently.
+	generation := e.ix.Generation()
+	facets := map[string][]FacetValue{}
 	var inline []string
 	for _, f := range r.Facets {
-		if _, filtered := r.Filters[f]; !filtered {
+		if _, filtered := r.Filters[f]; filtered {
+			continue
+		}
+		if vals, ok := e.cachedFacet(mainQ, f, p.asOf, generation); ok {
+			facets[f] = vals
+		} else {
 			inline = append(inline, f)
 		}
 	}
@@ -384,7 +393,6 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		firstEr error
-		facets  = map[string][]FacetValue{}
 	)
 	for _, f := range r.Facets {
 		if _, filtered := r.Filters[f]; !filtered {
@@ -412,6 +420,7 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 	}
 	for _, f := range inline {
 		facets[f] = facetValues(res, f)
+		e.storeFacet(mainQ, f, p.asOf, generation, facets[f])
 	}
 	resp := &Response{Total: res.Total, Hits: e.hits(res.Hits, p.asOf)}
 	resp.Facets, err = e.finishFacets(ctx, p, core, facets)

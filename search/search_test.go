@@ -601,3 +601,38 @@ func TestHighlightOffsetsWithMultibyteText(t *testing.T) {
 		}
 	}
 }
+
+func TestFacetCacheNeverServesStaleCounts(t *testing.T) {
+	e := mustSeedEngine(t)
+	ctx := context.Background()
+	req := search.Request{Filters: map[string][]string{"country": {"Mexico"}}, Facets: []string{"country", "sector", "status"}}
+	first := mustSearch(t, e, req)
+	again := mustSearch(t, e, req) // served from the cache
+	if diff := cmp.Diff(first.Facets, again.Facets); diff != "" {
+		t.Fatalf("a cached answer differs (-first +again):\n%s", diff)
+	}
+	doc := index.Document{ID: "chile-copper", Kind: index.KindProject, Title: "Copper mining in Chile", Description: "Mining safety in Chile.", Start: "2020-01-01", End: "2030-01-01"}
+	if err := e.Upsert(ctx, []index.Document{doc}); err != nil {
+		t.Fatal(err)
+	}
+	after := mustSearch(t, e, req)
+	if got := facetMap(after.Facets["country"])["Chile"]; got != 1 {
+		t.Errorf("country facet after a write: Chile = %d, want 1 (stale cache?)", got)
+	}
+	if err := e.Delete(ctx, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := facetMap(mustSearch(t, e, req).Facets["country"])["Chile"]; got != 0 {
+		t.Errorf("country facet after a delete: Chile = %d, want 0", got)
+	}
+	// A rebuild replaces everything, and the cache with it.
+	if _, err := e.Rebuild(ctx, func(yield func([]index.Document) error) error {
+		return yield([]index.Document{doc})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt := mustSearch(t, e, search.Request{Facets: []string{"country"}})
+	if diff := cmp.Diff([]search.FacetValue{{Value: "Chile", Count: 1}}, rebuilt.Facets["country"]); diff != "" {
+		t.Errorf("country facet after a rebuild (-want +got):\n%s", diff)
+	}
+}
