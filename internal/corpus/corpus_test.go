@@ -171,7 +171,7 @@ func shapeProblems(d index.Document, regionsOf map[string][]string, sectors, are
 // long tail of rare words (selective queries exist) and a head of words in
 // more than a tenth of the documents (broad queries exist).
 func TestVocabularyIsRealistic(t *testing.T) {
-	const n = 20000
+	const n = 10000
 	g := mustGenerator(t, 1)
 	df := map[string]int{}
 	for i := 0; i < n; i++ {

@@ -91,7 +91,7 @@ func (q Query) PlainRequests(asOf time.Time) ([]*bleve.SearchRequest, error) {
 }
 
 // RunPlain runs q's plain requests one after the other and returns the
-// total of the first.
+// total of the first (for a suggestion, the number of titles it returned).
 func (q Query) RunPlain(ctx context.Context, s Searcher, asOf time.Time) (uint64, error) {
 	reqs, err := q.PlainRequests(asOf)
 	if err != nil {
@@ -105,6 +105,9 @@ func (q Query) RunPlain(ctx context.Context, s Searcher, asOf time.Time) (uint64
 		}
 		if i == 0 {
 			total = res.Total
+			if q.Class == Suggest {
+				total = uint64(len(res.Hits))
+			}
 		}
 	}
 	return total, nil

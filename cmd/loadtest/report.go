@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mpower/labor-search/internal/corpus"
+)
+
+var targetTitles = map[string]string{
+	"http":   "searchd over HTTP",
+	"engine": "the service's engine in process (no HTTP)",
+	"plain":  "plain Bleve in process (baseline: no cache, no HTTP)",
+}
+
+// printRun prints one run's table, figures only.
+func printRun(w io.Writer, r *Results) {
+	printTable(w, r, nil)
+}
+
+// report prints the runs of a benchmark together: each figure of the HTTP
+// and engine runs with its ratio to the plain baseline, then the baseline,
+// then the HTTP overhead over the in-process engine.
+func report(w io.Writer, plainPath, enginePath, httpPath string) error {
+	load := func(path string) (*Results, error) {
+		if path == "" {
+			return nil, nil
+		}
+		return readResults(path)
+	}
+	plain, err := load(plainPath)
+	if err != nil {
+		return err
+	}
+	engine, err := load(enginePath)
+	if err != nil {
+		return err
+	}
+	httpRes, err := load(httpPath)
+	if err != nil {
+		return err
+	}
+	if plain == nil && engine == nil && httpRes == nil {
+		return errors.New("-report needs at least one of -plain, -engine-results, -http")
+	}
+	for _, r := range []*Results{httpRes, engine} {
+		if r != nil {
+			printTable(w, r, plain)
+		}
+	}
+	if plain != nil {
+		printTable(w, plain, nil)
+	}
+	if httpRes != nil && engine != nil {
+		printOverhead(w, httpRes, engine)
+	}
+	return nil
+}
+
+func find(r *Results, class corpus.Class, clients int) *Phase {
+	if r == nil {
+		return nil
+	}
+	for i := range r.Phases {
+		if r.Phases[i].Class == class && r.Phases[i].Clients == clients {
+			return &r.Phases[i]
+		}
+	}
+	return nil
+}
+
+func printTable(w io.Writer, r, base *Results) {
+	title := targetTitles[r.Target]
+	if base != nil {
+		title += "; in brackets: ratio to plain Bleve (latency below 1× and requests/s above 1× beat it)"
+	}
+	fmt.Fprintf(w, "\n%s, %d documents, %s per phase:\n\n", title, r.Documents, r.Duration)
+	fmt.Fprintln(w, "| class | clients | requests | errors | hits (median) | p50 ms | p95 ms | p99 ms | requests/s |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, p := range r.Phases {
+		b := find(base, p.Class, p.Clients)
+		cell := func(v float64, baseV func(*Phase) float64) string {
+			s := figure(v)
+			if b != nil && baseV(b) > 0 {
+				s += fmt.Sprintf(" (%s×)", ratio(v/baseV(b)))
+			}
+			return s
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s | %s | %s | %s |\n",
+			p.Class, p.Clients, p.Requests, p.Errors, p.Hits,
+			cell(p.P50, func(b *Phase) float64 { return b.P50 }),
+			cell(p.P95, func(b *Phase) float64 { return b.P95 }),
+			cell(p.P99, func(b *Phase) float64 { return b.P99 }),
+			cell(p.RPS, func(b *Phase) float64 { return b.RPS }))
+	}
+	if r.Memory != nil {
+		fmt.Fprintf(w, "\nsearchd resident memory: peak %.0f MiB, %.0f MiB at the end.\n", r.Memory.PeakMiB, r.Memory.CurrentMiB)
+	}
+	var failed []string
+	for _, p := range r.Phases {
+		if p.Errors > 0 {
+			failed = append(failed, fmt.Sprintf("%s/%d: %s", p.Class, p.Clients, p.FirstError))
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "\nfirst failures: %s\n", strings.Join(failed, "; "))
+	}
+}
+
+// printOverhead compares HTTP with the in-process engine where both ran.
+func printOverhead(w io.Writer, httpRes, engine *Results) {
+	fmt.Fprintln(w, "\nHTTP + JSON overhead over the in-process engine (same requests, same clients):")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| class | clients | p50 | p99 | requests/s |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	for _, h := range httpRes.Phases {
+		e := find(engine, h.Class, h.Clients)
+		if e == nil || e.P50 == 0 || e.P99 == 0 || e.RPS == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %d | %+.0f%% | %+.0f%% | %+.0f%% |\n", h.Class, h.Clients,
+			100*(h.P50/e.P50-1), 100*(h.P99/e.P99-1), 100*(h.RPS/e.RPS-1))
+	}
+}
+
+// figure prints a figure with three significant digits or so.
+func figure(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func ratio(r float64) string {
+	if r >= 10 {
+		return fmt.Sprintf("%.0f", r)
+	}
+	return fmt.Sprintf("%.2f", r)
+}
