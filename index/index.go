@@ -23,6 +23,12 @@ type Options struct {
 	// OnBatch, when set, is told how long each durable batch took and how
 	// many documents and deletions it held.
 	OnBatch func(took time.Duration, docs, deletes int)
+	// Fresh opens a directory for a rebuild without reading its current
+	// generation, which may be damaged or of an older mapping: the index
+	// starts empty (in memory) and the first Rebuild writes the new
+	// generation and removes the old ones. Until then the directory on disk
+	// is untouched.
+	Fresh bool
 }
 
 // Index is a Bleve index behind an alias, so that a rebuild can swap in a
@@ -72,6 +78,14 @@ func Open(dir string, opts Options) (*Index, error) {
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create index directory %s: %w", dir, err)
+	}
+	if opts.Fresh {
+		live, err := newBleve("", m)
+		if err != nil {
+			return nil, err
+		}
+		ix.setLive(live, "")
+		return ix, nil
 	}
 	name, err := readCurrent(dir)
 	if err != nil {

@@ -278,3 +278,28 @@ func TestClosedIndexErrors(t *testing.T) {
 		t.Errorf("Batch after Close = %v, want ErrClosed", err)
 	}
 }
+
+func TestFreshOpenRecoversADamagedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "CURRENT"), []byte("gen-x\n"), 0o644)
+	_ = os.MkdirAll(filepath.Join(dir, "gen-x"), 0o755)
+	_ = os.WriteFile(filepath.Join(dir, "gen-x", "index_meta.json"), []byte("{garbage"), 0o644)
+	if _, err := Open(dir, Options{}); err == nil {
+		t.Fatal("a damaged directory opened normally")
+	}
+	ix, err := Open(dir, Options{Fresh: true})
+	if err != nil {
+		t.Fatalf("Fresh open: %v", err)
+	}
+	if err := ix.Rebuild(func(b *Builder) error { return b.Batch([]Document{doc("a", "Mining")}) }); err != nil {
+		t.Fatal(err)
+	}
+	_ = ix.Close()
+	if _, err := os.Stat(filepath.Join(dir, "gen-x")); !os.IsNotExist(err) {
+		t.Errorf("damaged generation still on disk after the rebuild: %v", err)
+	}
+	again := mustOpen(t, dir)
+	if _, ok, _ := again.Get("a"); !ok {
+		t.Error("rebuilt document missing after reopening normally")
+	}
+}

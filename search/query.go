@@ -288,7 +288,12 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 			addTerm(c.term, boostPrefix)
 		}
 	}
-	exp.typos = v.fuzzy(word, maxFuzzyTerms)
+	// Typos widen only words the index does not hold (Typesense's
+	// typo_tokens_threshold of 1): a known word means what it says, and the
+	// fuzzy walk of the dictionary is the costliest part of building a query.
+	if !exp.known {
+		exp.typos = v.fuzzy(word, maxFuzzyTerms)
+	}
 	for _, c := range exp.typos {
 		b := boostTypo1
 		if c.dist > 1 {

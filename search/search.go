@@ -502,7 +502,15 @@ func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.Sear
 		req.Highlight = bleve.NewHighlightWithStyle("html")
 		req.Highlight.Fields = []string{index.FieldTitle, index.FieldDescription}
 	}
-	req.SortByCustom(sortOrder(p.req.Sort, len(p.clauses) == 0))
+	browse := len(p.clauses) == 0
+	// Browsing a corpus of projects only, every score is the same: skip
+	// scoring and sort by date alone.
+	if browse && !p.demote && p.req.Sort == "relevance" {
+		req.Score = bleve.ScoreNone
+		req.SortByCustom(sortOrder("-start", false))
+		return req
+	}
+	req.SortByCustom(sortOrder(p.req.Sort, browse))
 	return req
 }
 

@@ -96,7 +96,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		p.totalBytes, p.consumed = f.Size(), f.Consumed
 	}
 
-	ix, err := index.Open(cfg.indexDir, index.Options{})
+	// The indexer always replaces the whole index, so it never needs to read
+	// the current generation, which may be damaged or of an older mapping.
+	ix, err := index.Open(cfg.indexDir, index.Options{Fresh: true})
 	if err != nil {
 		return err
 	}

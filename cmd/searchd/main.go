@@ -146,7 +146,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch})
+	// -rebuild must work on a damaged or outdated index, so it does not
+	// read the current one.
+	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != ""})
 	if err != nil {
 		return err
 	}
