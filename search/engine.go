@@ -46,7 +46,10 @@ type Engine struct {
 	// writeMu serialises writes so learned acronyms and the index agree.
 	writeMu sync.Mutex
 
-	facetCache *facetCache
+	// facetCache holds one facet's counts for one query; responses holds
+	// whole answers to repeated requests (browse pages, popular queries).
+	facetCache *lru[[]FacetValue]
+	responses  *lru[*Response]
 }
 
 const internalAcronyms = "acronyms"
@@ -55,6 +58,10 @@ const internalAcronyms = "acronyms"
 // (a few hundred values at most), so this is a few tens of MiB at worst.
 const facetCacheEntries = 4096
 
+// responseCacheEntries bounds the response cache; a response is one page of
+// hits and its facets, tens of KiB at most.
+const responseCacheEntries = 1024
+
 // New builds an engine over an open index.
 func New(ix *index.Index, opts Options) (*Engine, error) {
 	if opts.Now == nil {
@@ -62,7 +69,8 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 	}
 	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}}
 	if !opts.DisableCache {
-		e.facetCache = newFacetCache(facetCacheEntries)
+		e.facetCache = newLRU[[]FacetValue](facetCacheEntries)
+		e.responses = newLRU[*Response](responseCacheEntries)
 	}
 	static, err := e.normalizeTable(opts.Synonyms)
 	if err != nil {
@@ -201,7 +209,7 @@ func (e *Engine) Upsert(ctx context.Context, docs []index.Document) error {
 	if err := e.ix.Batch(docs, nil); err != nil {
 		return err
 	}
-	e.facetCache.purge()
+	e.purgeCaches()
 	return nil
 }
 
@@ -222,7 +230,7 @@ func (e *Engine) Delete(ctx context.Context, id string) error {
 	if err := e.ix.Batch(nil, []string{id}); err != nil {
 		return err
 	}
-	e.facetCache.purge()
+	e.purgeCaches()
 	return nil
 }
 
@@ -284,8 +292,13 @@ func (e *Engine) Rebuild(ctx context.Context, src Source) (int, error) {
 		return 0, err
 	}
 	e.setLearned(learned)
-	e.facetCache.purge()
+	e.purgeCaches()
 	return n, nil
+}
+
+func (e *Engine) purgeCaches() {
+	e.facetCache.purge()
+	e.responses.purge()
 }
 
 func (e *Engine) snapshotLearned() map[string][]string {

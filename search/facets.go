@@ -1,12 +1,10 @@
 package search
 
 import (
-	"container/list"
 	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -189,58 +187,3 @@ func indexOfValue(vals []FacetValue, v string) int {
 	return -1
 }
 
-// facetCache is a small LRU of facet counts. Keys include the index
-// generation, so an entry can never answer for content after a write; writes
-// also purge it to free memory at once.
-type facetCache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List
-	items map[string]*list.Element
-}
-
-type cacheEntry struct {
-	key  string
-	vals []FacetValue
-}
-
-func newFacetCache(max int) *facetCache {
-	return &facetCache{max: max, order: list.New(), items: map[string]*list.Element{}}
-}
-
-func (c *facetCache) get(key string) ([]FacetValue, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[key]
-	if !ok {
-		return nil, false
-	}
-	c.order.MoveToFront(el)
-	return el.Value.(*cacheEntry).vals, true
-}
-
-func (c *facetCache) put(key string, vals []FacetValue) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		el.Value.(*cacheEntry).vals = vals
-		c.order.MoveToFront(el)
-		return
-	}
-	c.items[key] = c.order.PushFront(&cacheEntry{key: key, vals: vals})
-	for c.order.Len() > c.max {
-		last := c.order.Back()
-		c.order.Remove(last)
-		delete(c.items, last.Value.(*cacheEntry).key)
-	}
-}
-
-func (c *facetCache) purge() {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.order.Init()
-	c.items = map[string]*list.Element{}
-}

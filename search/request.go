@@ -68,7 +68,7 @@ type Request struct {
 	Page      int      `json:"page"`
 	PerPage   int      `json:"per_page"`
 	// NoHighlight turns highlighting off (it is on by default).
-	NoHighlight bool `json:"-"`
+	NoHighlight bool `json:"no_highlight,omitempty"`
 }
 
 // InvalidError is a problem with a request that the caller can fix.

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -306,6 +307,21 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 	if r.AsOf.IsZero() {
 		p.asOf = day(e.now())
 	}
+	// The same request on the same day and index generation has the same
+	// answer. The generation is read first: a write during this search
+	// leaves the stored answer under the old generation, where no later
+	// request looks.
+	cacheKey := ""
+	if e.responses != nil {
+		if b, err := json.Marshal(r); err == nil {
+			cacheKey = fmt.Sprintf("%d|%s|%s", e.ix.Generation(), p.asOf.Format(index.DateLayout), b)
+			if cached, ok := e.responses.get(cacheKey); ok {
+				out := *cached
+				out.TookMs = float64(time.Since(began).Microseconds()) / 1000
+				return &out, nil
+			}
+		}
+	}
 	p.filters = filterClauses(&r, p.asOf)
 	if err := e.ix.WithReader(func(rd bindex.IndexReader) error {
 		v := newVocab(rd)
@@ -360,8 +376,12 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 	if resp.Hits == nil {
 		resp.Hits = []Hit{}
 	}
-	resp.TookMs = float64(time.Since(began).Microseconds()) / 1000
-	return resp, nil
+	if cacheKey != "" {
+		e.responses.put(cacheKey, resp)
+	}
+	out := *resp
+	out.TookMs = float64(time.Since(began).Microseconds()) / 1000
+	return &out, nil
 }
 
 // run answers with the kept units required.
