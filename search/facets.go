@@ -186,4 +186,3 @@ func indexOfValue(vals []FacetValue, v string) int {
 	}
 	return -1
 }
-
