@@ -241,11 +241,11 @@ func (p *plan) all() []int {
 func (e *Engine) dropOrder(ctx context.Context, p *plan) ([]int, error) {
 	var dead, rest []int
 	for i, c := range p.clauses {
-		n, err := e.count(ctx, c)
+		found, err := e.exists(ctx, c)
 		if err != nil {
 			return nil, err
 		}
-		if n == 0 {
+		if !found {
 			dead = append(dead, i)
 		} else {
 			rest = append(rest, i)
@@ -503,6 +503,18 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, allTotal u
 	}
 	resp.Relaxed = &Relaxed{Kept: strings.Join(words, " "), Dropped: dropped}
 	return resp, nil
+}
+
+// exists says whether anything matches q; unscored with a size of one, the
+// collector stops at the first match.
+func (e *Engine) exists(ctx context.Context, q query.Query) (bool, error) {
+	req := bleve.NewSearchRequestOptions(q, 1, 0, false)
+	req.Score = bleve.ScoreNone
+	res, err := e.ix.Search(ctx, req)
+	if err != nil {
+		return false, fmt.Errorf("search: %w", err)
+	}
+	return len(res.Hits) > 0, nil
 }
 
 func (e *Engine) count(ctx context.Context, q query.Query) (uint64, error) {

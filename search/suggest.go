@@ -99,7 +99,7 @@ func markTyped(head, term, typed string, fuzzy bool) string {
 }
 
 // suggestTitles finds titles holding every earlier word and one of the
-// completions of the last, ranked by the title match alone.
+// completions of the last.
 func (e *Engine) suggestTitles(ctx context.Context, before []token, completions []string, limit int) ([]Suggestion, error) {
 	limit = min(limit, maxTitleSuggestions)
 	if limit <= 0 || len(completions) == 0 {
@@ -126,6 +126,10 @@ func (e *Engine) suggestTitles(ctx context.Context, before []token, completions 
 	}
 	must = append(must, bleve.NewDisjunctionQuery(any...))
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), limit, 0, false)
+	// Unscored, the collector stops at the first few titles instead of
+	// ranking every title that holds a common word: suggestions run on
+	// every keystroke.
+	req.Score = bleve.ScoreNone
 	req.Fields = []string{index.FieldTitle}
 	req.Highlight = bleve.NewHighlightWithStyle("html")
 	req.Highlight.Fields = []string{index.FieldTitle}
