@@ -222,8 +222,13 @@ const (
 )
 
 func termGroup(stem string, boost float64) query.Query {
-	qs := make([]query.Query, 0, len(textFields))
-	for _, f := range textFields {
+	return termGroupIn(textFields, stem, boost)
+}
+
+// termGroupIn matches a stem in the given fields, each with its weight.
+func termGroupIn(fields []fieldWeight, stem string, boost float64) query.Query {
+	qs := make([]query.Query, 0, len(fields))
+	for _, f := range fields {
 		t := bleve.NewTermQuery(stem)
 		t.SetField(f.field)
 		t.SetBoost(f.weight * boost)
@@ -258,14 +263,19 @@ type expansion struct {
 func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, exp *expansion) query.Query {
 	seen := map[string]bool{}
 	var clauses []query.Query
-	addTerm := func(w string, boost float64) {
+	addTermIn := func(fields []fieldWeight, w string, boost float64) {
 		s := e.stem(w)
 		if s == "" || seen[s] {
 			return
 		}
 		seen[s] = true
-		clauses = append(clauses, termGroup(s, boost))
+		clauses = append(clauses, termGroupIn(fields, s, boost))
 	}
+	addTerm := func(w string, boost float64) { addTermIn(textFields, w, boost) }
+	// Completions and near spellings are looked for in the text only: the
+	// metadata lists are short vocabularies matched exactly, and every
+	// expanded term costs a searcher per field on every matching document.
+	addExpansion := func(w string, boost float64) { addTermIn(phraseFields, w, boost) }
 	addTerm(word, boostExact)
 	for _, a := range alts {
 		if e.isPhrase(a) {
@@ -285,7 +295,7 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 		cs := v.prefix(word, maxPrefixTerms)
 		exp.completions = len(cs)
 		for _, c := range cs {
-			addTerm(c.term, boostPrefix)
+			addExpansion(c.term, boostPrefix)
 		}
 	}
 	// Typos widen only words the index does not hold (Typesense's
@@ -299,7 +309,7 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 		if c.dist > 1 {
 			b = boostTypo2
 		}
-		addTerm(c.term, b)
+		addExpansion(c.term, b)
 	}
 	return bleve.NewDisjunctionQuery(clauses...)
 }
