@@ -1,0 +1,38 @@
+package search_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLayering guards the direction of imports: search knows nothing of
+// HTTP, handlers nothing of Bleve, index nothing of queries or HTTP.
+func TestLayering(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go command not on PATH: cannot list imports")
+	}
+	tests := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"github.com/mpower/labor-search/search", []string{"net/http", "github.com/gorilla/mux", "github.com/mpower/labor-search/handlers", "github.com/prometheus/"}},
+		{"github.com/mpower/labor-search/index", []string{"net/http", "github.com/mpower/labor-search/search", "github.com/mpower/labor-search/handlers", "github.com/mpower/labor-search/seeds"}},
+		{"github.com/mpower/labor-search/handlers", []string{"github.com/blevesearch/"}},
+		{"github.com/mpower/labor-search/seeds", []string{"github.com/mpower/labor-search/search", "github.com/mpower/labor-search/handlers", "net/http"}},
+	}
+	for _, test := range tests {
+		out, err := exec.Command(goBin, "list", "-f", `{{join .Imports "\n"}}`, test.pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", test.pkg, err)
+		}
+		for _, imp := range strings.Fields(string(out)) {
+			for _, bad := range test.forbidden {
+				if strings.HasPrefix(imp, bad) {
+					t.Errorf("%s imports %s", test.pkg, imp)
+				}
+			}
+		}
+	}
+}
