@@ -388,36 +388,53 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error) {
 	r := p.req
 	core := p.core(keep)
-	mainQ := p.filtered(core, "")
-	main := e.hitsRequest(p, mainQ, (r.Page-1)*r.PerPage, r.PerPage)
-	// Facets whose field is not filtered count the same documents as the
-	// hits: from the cache, or riding along with the hits request. Each
-	// filtered facet needs its own request without its own filter
-	// (disjunctive facets), run concurrently.
+	main := e.hitsRequest(p, p.filtered(core, ""), (r.Page-1)*r.PerPage, r.PerPage)
+	res, facets, err := e.searchWithFacets(ctx, p, core, main)
+	if err != nil {
+		return nil, err
+	}
+	resp := &Response{Total: res.Total, Hits: e.hits(res.Hits, p.asOf)}
+	resp.Facets, err = e.finishFacets(ctx, p, core, facets)
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// searchWithFacets runs main (when given) and counts the requested facets
+// over core. Facets whose field is not filtered count the same documents:
+// they come from the cache or share one pass, riding along with main. Each
+// filtered facet needs its own pass without its own filter (disjunctive
+// facets); those run concurrently, unscored.
+func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query, main *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
+	r := p.req
+	shared := p.filtered(core, "")
 	generation := e.ix.Generation()
 	facets := map[string][]FacetValue{}
-	var inline []string
+	var inline, separate []string
 	for _, f := range r.Facets {
 		if _, filtered := r.Filters[f]; filtered {
-			continue
-		}
-		if vals, ok := e.cachedFacet(mainQ, f, p.asOf, generation); ok {
+			separate = append(separate, f)
+		} else if vals, ok := e.cachedFacet(shared, f, p.asOf, generation); ok {
 			facets[f] = vals
 		} else {
 			inline = append(inline, f)
 		}
 	}
-	addFacetRequests(main, inline, p.asOf)
+	if main == nil && len(inline) > 0 {
+		main = bleve.NewSearchRequestOptions(shared, 0, 0, false)
+		main.Score = bleve.ScoreNone
+	}
+	if main != nil {
+		addFacetRequests(main, inline, p.asOf)
+	}
 
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		firstEr error
 	)
-	for _, f := range r.Facets {
-		if _, filtered := r.Filters[f]; !filtered {
-			continue
-		}
+	for _, f := range separate {
 		wg.Add(1)
 		go func(f string) {
 			defer wg.Done()
@@ -430,24 +447,23 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 			facets[f] = vals
 		}(f)
 	}
-	res, err := e.ix.Search(ctx, main)
+	var res *bleve.SearchResult
+	var err error
+	if main != nil {
+		res, err = e.ix.Search(ctx, main)
+	}
 	wg.Wait()
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, nil, fmt.Errorf("search: %w", err)
 	}
 	if firstEr != nil {
-		return nil, fmt.Errorf("facets: %w", firstEr)
+		return nil, nil, fmt.Errorf("facets: %w", firstEr)
 	}
 	for _, f := range inline {
 		facets[f] = facetValues(res, f)
-		e.storeFacet(mainQ, f, p.asOf, generation, facets[f])
+		e.storeFacet(shared, f, p.asOf, generation, facets[f])
 	}
-	resp := &Response{Total: res.Total, Hits: e.hits(res.Hits, p.asOf)}
-	resp.Facets, err = e.finishFacets(ctx, p, core, facets)
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return res, facets, nil
 }
 
 // runRelaxed answers with only the kept units required: the documents that
@@ -476,13 +492,9 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, allTotal u
 	if restSize > 0 {
 		hits = append(hits, e.hits(res.Hits, p.asOf)...)
 	}
-	facets := map[string][]FacetValue{}
-	for _, f := range r.Facets {
-		vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf)
-		if err != nil {
-			return nil, fmt.Errorf("facets: %w", err)
-		}
-		facets[f] = vals
+	_, facets, err := e.searchWithFacets(ctx, p, core, nil)
+	if err != nil {
+		return nil, err
 	}
 	resp := &Response{Total: allTotal + res.Total, Hits: hits}
 	resp.Facets, err = e.finishFacets(ctx, p, core, facets)
