@@ -141,7 +141,7 @@ func (in *searchInput) setScalar(name, v string) error {
 			b = true
 		case "false":
 		default:
-			return search.Invalid(name, "highlight must be true or false, not %q", v)
+			return search.Invalid(name, "highlight must be true or false, not %q", clip(v))
 		}
 		in.highlight = &b
 	}

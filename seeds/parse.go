@@ -218,15 +218,13 @@ func parseProjects(page *PartnerPage, lines []string, from int) error {
 }
 
 func isPeriodLine(line string) bool {
-	l := strings.ToLower(line)
-	return strings.HasPrefix(l, "start:") || strings.HasPrefix(l, "end:")
+	return hasPrefixFold(line, "start:") || hasPrefixFold(line, "end:")
 }
 
 // parsePeriod reads "Start: YYYY-MM-DD End: YYYY-MM-DD".
 func parsePeriod(line string) (start, end string, err error) {
-	l := strings.ToLower(line)
-	at := strings.Index(l, "end:")
-	if !strings.HasPrefix(l, "start:") || at < 0 {
+	at := indexFold(line, "end:")
+	if !hasPrefixFold(line, "start:") || at < len("start:") {
 		return "", "", fmt.Errorf("want \"Start: YYYY-MM-DD End: YYYY-MM-DD\", got %q", line)
 	}
 	start = strings.TrimSpace(line[len("start:"):at])
@@ -243,6 +241,39 @@ func parsePeriod(line string) (start, end string, err error) {
 		return "", "", fmt.Errorf("end date %s is before start date %s", end, start)
 	}
 	return start, end, nil
+}
+
+// hasPrefixFold and indexFold match an ASCII word in any case. They compare
+// bytes of the line itself: strings.ToLower may change the length of a line
+// (invalid UTF-8, some capitals), so offsets found in a lowered copy do not
+// fit the original.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && asciiEqualFold(s[:len(prefix)], prefix)
+}
+
+func indexFold(s, word string) int {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if asciiEqualFold(s[i:i+len(word)], word) {
+			return i
+		}
+	}
+	return -1
+}
+
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func collapseSpaces(s string) string {
