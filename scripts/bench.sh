@@ -3,7 +3,7 @@
 #   1. generate the corpus (cmd/gencorpus; cached in the work directory),
 #   2. build the index with cmd/indexer (documents/s from its summary line),
 #   3. run the query mix in process with plain Bleve (the baseline) and with
-#      the service's engine, on the index directory,
+#      the service's engine (caches on, then off), on the index directory,
 #   4. start searchd on 127.0.0.1, time its reopening until /readyz answers,
 #      drive it over HTTP with the same mix, read its resident memory,
 #   5. print the tables (every figure also as a ratio to plain Bleve) and
@@ -21,7 +21,7 @@
 #                  (default .bench, git-ignored)
 #   -reuse-index   keep an index built by an earlier run with the same -n and
 #                  -seed instead of rebuilding it (indexing is then not measured)
-#   -no-engine     skip the in-process engine run (no HTTP overhead figures)
+#   -no-engine     skip the in-process engine runs (no HTTP overhead figures)
 #   -strict        fail when any request fails or a phase makes no request (CI)
 set -euo pipefail
 
@@ -112,7 +112,9 @@ engine_results=()
 if [ "$engine" = 1 ]; then
   log "the service's engine in process"
   "$bin/loadtest" -engine "$index" "${common[@]}" -json "$work/engine.json" > /dev/null
-  engine_results=(-engine-results "$work/engine.json")
+  log "the service's engine in process, caches off"
+  "$bin/loadtest" -engine "$index" -no-cache "${common[@]}" -json "$work/engine-nocache.json" > /dev/null
+  engine_results=(-engine-results "$work/engine.json" -engine-nocache-results "$work/engine-nocache.json")
 fi
 
 port=$("$bin/loadtest" -free-port)

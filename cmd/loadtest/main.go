@@ -5,8 +5,10 @@
 //
 //	loadtest -baseline IDX -corpus C -json plain.json    # plain Bleve in process
 //	loadtest -engine IDX -corpus C -json engine.json     # the service's engine in process
+//	loadtest -engine IDX -no-cache -corpus C -json nocache.json
 //	loadtest -addr 127.0.0.1:8080 -corpus C -pid PID -json http.json
-//	loadtest -report -plain plain.json -engine-results engine.json -http http.json
+//	loadtest -report -plain plain.json -engine-results engine.json \
+//		-engine-nocache-results nocache.json -http http.json
 //
 // The in-process modes open the index directory, which a running searchd
 // holds locked: run them before starting searchd or after stopping it.
@@ -49,6 +51,7 @@ type config struct {
 	addr     string
 	baseline string
 	engine   string
+	noCache  bool
 	report   bool
 	waitURL  string
 	since    int64 // unix nanoseconds the wait is counted from
@@ -71,7 +74,7 @@ type config struct {
 	failOnError bool
 
 	// -report inputs.
-	plainIn, engineIn, httpIn string
+	plainIn, engineIn, noCacheIn, httpIn string
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
@@ -81,6 +84,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.addr, "addr", "", "drive searchd over HTTP at this loopback `host:port`")
 	fs.StringVar(&c.baseline, "baseline", "", "run the plain Bleve requests in process on this index `directory` (opened read-only)")
 	fs.StringVar(&c.engine, "engine", "", "run the service's engine in process on this index `directory`")
+	fs.BoolVar(&c.noCache, "no-cache", false, "with -engine: turn the engine's caches off, so every request is computed")
 	fs.BoolVar(&c.report, "report", false, "print the combined table of -plain, -engine-results and -http result files")
 	fs.StringVar(&c.waitURL, "wait", "", "poll this loopback `URL` until it answers 200 (or -timeout passes), then print the milliseconds waited")
 	fs.Int64Var(&c.since, "since", 0, "with -wait: count from this instant (`unix nanoseconds`, e.g. date +%s%N before starting searchd) instead of from now")
@@ -88,7 +92,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 
 	fs.StringVar(&c.corpusPath, "corpus", "", "JSON Lines `file` (.gz allowed) the index was built from; the mix is drawn from its first -sample documents")
 	fs.IntVar(&c.sample, "sample", 20000, "documents of the corpus the query mix is drawn from")
-	fs.IntVar(&c.pool, "pool", 1000, "queries per class")
+	fs.IntVar(&c.pool, "pool", 5000, "queries per class; the clients take them in turn, so a run repeats a request only as often as the pool does (broad and browse requests repeat there as traffic does) or when it wraps around")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the query mix")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time of each phase (one class at one number of clients)")
 	clients := fs.String("clients", "1,16", "comma-separated numbers of concurrent clients")
@@ -104,6 +108,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 
 	fs.StringVar(&c.plainIn, "plain", "", "-report: results `file` of the -baseline run")
 	fs.StringVar(&c.engineIn, "engine-results", "", "-report: results `file` of the -engine run")
+	fs.StringVar(&c.noCacheIn, "engine-nocache-results", "", "-report: results `file` of the -engine -no-cache run")
 	fs.StringVar(&c.httpIn, "http", "", "-report: results `file` of the -addr run")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -155,6 +160,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-pool must be at least 1")
 	case c.warmup < 0:
 		return nil, errors.New("-warmup must be 0 or more")
+	}
+	if c.noCache && c.engine == "" {
+		return nil, errors.New("-no-cache goes with -engine")
 	}
 	if c.addr != "" {
 		if err := loopbackOnly(c.addr); err != nil {
@@ -208,7 +216,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%.0f\n", corpus.Ms(time.Since(from)))
 		return nil
 	case c.report:
-		return report(stdout, c.plainIn, c.engineIn, c.httpIn)
+		return report(stdout, c.plainIn, c.engineIn, c.noCacheIn, c.httpIn)
 	}
 
 	sample, err := readSample(c.corpusPath, c.sample)
@@ -226,7 +234,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case c.baseline != "":
 		t, err = newPlainTarget(c.baseline, c.asOf)
 	default:
-		t, err = newEngineTarget(c.engine)
+		t, err = newEngineTarget(c.engine, c.noCache)
 	}
 	if err != nil {
 		return err

@@ -102,11 +102,12 @@ func TestEndToEnd(t *testing.T) {
 
 	plain := mustRun(t, append([]string{"-baseline", indexDir, "-json", filepath.Join(out, "plain.json")}, common...)...)
 	engine := mustRun(t, append([]string{"-engine", indexDir, "-json", filepath.Join(out, "engine.json")}, common...)...)
+	noCache := mustRun(t, append([]string{"-engine", indexDir, "-no-cache", "-json", filepath.Join(out, "nocache.json")}, common...)...)
 	srv := mustServe(t, indexDir)
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	httpOut := mustRun(t, append([]string{"-addr", addr, "-pid", strconv.Itoa(os.Getpid()), "-json", filepath.Join(out, "http.json")}, common...)...)
 
-	for name, table := range map[string]string{"plain": plain, "engine": engine, "http": httpOut} {
+	for name, table := range map[string]string{"plain": plain, "engine": engine, "engine-nocache": noCache, "http": httpOut} {
 		for _, c := range corpus.Classes {
 			for _, clients := range []string{"1", "3"} {
 				if !strings.Contains(table, "| "+string(c)+" | "+clients+" | ") {
@@ -135,8 +136,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	combined := mustRun(t, "-report", "-plain", filepath.Join(out, "plain.json"),
-		"-engine-results", filepath.Join(out, "engine.json"), "-http", filepath.Join(out, "http.json"))
-	for _, want := range []string{"searchd over HTTP", "in process (no HTTP)", "plain Bleve in process", "×)", "HTTP + JSON overhead", "searchd resident memory: peak"} {
+		"-engine-results", filepath.Join(out, "engine.json"), "-engine-nocache-results", filepath.Join(out, "nocache.json"),
+		"-http", filepath.Join(out, "http.json"))
+	for _, want := range []string{"searchd over HTTP", "in process (no HTTP)", "caches off", "plain Bleve in process", "×)", "HTTP + JSON overhead", "searchd resident memory: peak"} {
 		if !strings.Contains(combined, want) {
 			t.Errorf("report lacks %q:\n%s", want, combined)
 		}
@@ -160,6 +162,7 @@ func TestFlagsRefused(t *testing.T) {
 		{"remote wait", []string{"-wait", "http://192.0.2.1/readyz", "-timeout", "50ms"}},
 		{"not an index", []string{"-baseline", "/nonexistent", "-corpus", "/nonexistent.jsonl"}},
 		{"report of nothing", []string{"-report"}},
+		{"no-cache without engine", []string{"-baseline", "x", "-no-cache", "-corpus", "c.jsonl"}},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mpower/labor-search/internal/corpus"
@@ -68,11 +69,17 @@ func measure(ctx context.Context, c *config, t target, mix corpus.Mix, progress 
 		if err != nil {
 			return nil, fmt.Errorf("warm up %s: %w", class, err)
 		}
+		// One stream of requests per class, which the clients of every
+		// phase take from in turn: a phase does not repeat what the one
+		// before it asked (and cached) until the pool wraps around, and
+		// repeats as often as the pool itself does.
+		var next atomic.Int64
+		next.Store(int64(min(c.warmup, len(qs))))
 		for _, clients := range c.clients {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			p := runPhase(ctx, c, t, qs, clients)
+			p := runPhase(ctx, c, t, qs, &next, clients)
 			p.Class, p.Hits, p.Distinct = class, hits, corpus.Distinct(qs)
 			fmt.Fprintf(progress, "loadtest: %-6s %-9s %2d clients: %6d requests, %d errors, p50 %.2f ms, p99 %.2f ms, %.1f requests/s\n",
 				t.name(), class, clients, p.Requests, p.Errors, p.P50, p.P99, p.RPS)
@@ -102,10 +109,9 @@ func warmUp(ctx context.Context, c *config, t target, qs []corpus.Query) (uint64
 	return totals[len(totals)/2], nil
 }
 
-// runPhase has each client run the pool in turn from its own starting point
-// until the phase's time is up; requests started before then finish and
-// count.
-func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, clients int) Phase {
+// runPhase has the clients take requests from the stream until the phase's
+// time is up; requests started before then finish and count.
+func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, next *atomic.Int64, clients int) Phase {
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -117,12 +123,12 @@ func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, clien
 	deadline := began.Add(c.duration)
 	for k := 0; k < clients; k++ {
 		wg.Add(1)
-		go func(k int) {
+		go func() {
 			defer wg.Done()
 			var lat corpus.Latencies
 			nerr, first := 0, ""
-			for i := k * len(qs) / clients; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
-				q := qs[i%len(qs)]
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				q := qs[(next.Add(1)-1)%int64(len(qs))]
 				rctx, cancel := context.WithTimeout(ctx, c.timeout)
 				start := time.Now()
 				_, err := t.do(rctx, q, false)
@@ -144,7 +150,7 @@ func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, clien
 			if firstErr == "" {
 				firstErr = first
 			}
-		}(k)
+		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(began)

@@ -4,15 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/mpower/labor-search/internal/corpus"
 )
 
 var targetTitles = map[string]string{
-	"http":   "searchd over HTTP",
-	"engine": "the service's engine in process (no HTTP)",
-	"plain":  "plain Bleve in process (baseline: no cache, no HTTP)",
+	"http":           "searchd over HTTP",
+	"engine":         "the service's engine in process (no HTTP)",
+	"engine-nocache": "the service's engine in process with its caches off (every request computed)",
+	"plain":          "plain Bleve in process (baseline: no cache, no HTTP)",
 }
 
 // printRun prints one run's table, figures only.
@@ -23,7 +25,7 @@ func printRun(w io.Writer, r *Results) {
 // report prints the runs of a benchmark together: each figure of the HTTP
 // and engine runs with its ratio to the plain baseline, then the baseline,
 // then the HTTP overhead over the in-process engine.
-func report(w io.Writer, plainPath, enginePath, httpPath string) error {
+func report(w io.Writer, plainPath, enginePath, noCachePath, httpPath string) error {
 	load := func(path string) (*Results, error) {
 		if path == "" {
 			return nil, nil
@@ -38,14 +40,18 @@ func report(w io.Writer, plainPath, enginePath, httpPath string) error {
 	if err != nil {
 		return err
 	}
+	noCache, err := load(noCachePath)
+	if err != nil {
+		return err
+	}
 	httpRes, err := load(httpPath)
 	if err != nil {
 		return err
 	}
-	if plain == nil && engine == nil && httpRes == nil {
-		return errors.New("-report needs at least one of -plain, -engine-results, -http")
+	if plain == nil && engine == nil && noCache == nil && httpRes == nil {
+		return errors.New("-report needs at least one of -plain, -engine-results, -engine-nocache-results, -http")
 	}
-	for _, r := range []*Results{httpRes, engine} {
+	for _, r := range []*Results{httpRes, engine, noCache} {
 		if r != nil {
 			printTable(w, r, plain)
 		}
@@ -109,37 +115,56 @@ func printTable(w io.Writer, r, base *Results) {
 	}
 }
 
-// printOverhead compares HTTP with the in-process engine where both ran.
+// printOverhead compares HTTP with the in-process engine where both ran:
+// the difference in milliseconds, and relative to the engine's figure.
 func printOverhead(w io.Writer, httpRes, engine *Results) {
-	fmt.Fprintln(w, "\nHTTP + JSON overhead over the in-process engine (same requests, same clients):")
+	fmt.Fprintln(w, "\nHTTP + JSON overhead over the in-process engine (same requests, same clients, caches on in both):")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| class | clients | p50 | p99 | requests/s |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
 	for _, h := range httpRes.Phases {
 		e := find(engine, h.Class, h.Clients)
-		if e == nil || e.P50 == 0 || e.P99 == 0 || e.RPS == 0 {
+		if e == nil || e.RPS == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %d | %+.0f%% | %+.0f%% | %+.0f%% |\n", h.Class, h.Clients,
-			100*(h.P50/e.P50-1), 100*(h.P99/e.P99-1), 100*(h.RPS/e.RPS-1))
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s |\n", h.Class, h.Clients,
+			difference(h.P50, e.P50), difference(h.P99, e.P99), percent(h.RPS, e.RPS))
 	}
 }
 
-// figure prints a figure with three significant digits or so.
+func difference(v, base float64) string {
+	s := fmt.Sprintf("%+.2f ms", v-base)
+	if base > 0 {
+		s += " (" + percent(v, base) + ")"
+	}
+	return s
+}
+
+func percent(v, base float64) string {
+	if base == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%+.0f%%", 100*(v/base-1))
+}
+
+// figure prints a figure with about three significant digits.
 func figure(v float64) string {
 	switch {
 	case v >= 100:
 		return fmt.Sprintf("%.0f", v)
 	case v >= 10:
 		return fmt.Sprintf("%.1f", v)
-	default:
+	case v >= 0.1 || v == 0:
 		return fmt.Sprintf("%.2f", v)
+	default:
+		return fmt.Sprintf("%.3f", v)
 	}
 }
 
+// ratio prints a ratio with two significant digits, or whole when large.
 func ratio(r float64) string {
 	if r >= 10 {
 		return fmt.Sprintf("%.0f", r)
 	}
-	return fmt.Sprintf("%.2f", r)
+	return strconv.FormatFloat(r, 'g', 2, 64)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/corpus"
 	"github.com/mpower/labor-search/search"
+	"github.com/mpower/labor-search/seeds"
 )
 
 // target answers one query of the mix. With count it also returns the
@@ -148,13 +149,14 @@ func (p *plainTarget) documents(context.Context) (uint64, error) { return p.idx.
 func (p *plainTarget) close() { _ = p.idx.Close() }
 
 // engineTarget is the service's engine in process, configured as searchd
-// configures it.
+// configures it, or with its caches off.
 type engineTarget struct {
-	ix     *index.Index
-	engine *search.Engine
+	ix      *index.Index
+	engine  *search.Engine
+	noCache bool
 }
 
-func newEngineTarget(dir string) (*engineTarget, error) {
+func newEngineTarget(dir string, noCache bool) (*engineTarget, error) {
 	if _, err := livePath(dir); err != nil {
 		// index.Open would create an empty index in a wrong directory.
 		return nil, err
@@ -163,15 +165,38 @@ func newEngineTarget(dir string) (*engineTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := cmdcorpus.NewEngine(ix)
+	var engine *search.Engine
+	if noCache {
+		engine, err = uncachedEngine(ix)
+	} else {
+		engine, err = cmdcorpus.NewEngine(ix)
+	}
 	if err != nil {
 		_ = ix.Close()
 		return nil, err
 	}
-	return &engineTarget{ix: ix, engine: engine}, nil
+	return &engineTarget{ix: ix, engine: engine, noCache: noCache}, nil
 }
 
-func (e *engineTarget) name() string { return "engine" }
+// uncachedEngine is cmd/internal/corpus.NewEngine with the caches off.
+func uncachedEngine(ix *index.Index) (*search.Engine, error) {
+	synonyms, err := seeds.Synonyms()
+	if err != nil {
+		return nil, fmt.Errorf("synonyms: %w", err)
+	}
+	enricher, err := seeds.NewEnricher()
+	if err != nil {
+		return nil, fmt.Errorf("enricher: %w", err)
+	}
+	return search.New(ix, search.Options{Synonyms: synonyms, Enrich: enricher.Enrich, DisableCache: true})
+}
+
+func (e *engineTarget) name() string {
+	if e.noCache {
+		return "engine-nocache"
+	}
+	return "engine"
+}
 
 func (e *engineTarget) do(ctx context.Context, q corpus.Query, _ bool) (uint64, error) {
 	if q.Class == corpus.Suggest {
