@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	cmdcorpus "github.com/mpower/labor-search/cmd/internal/corpus"
@@ -130,6 +132,9 @@ func TestEndToEnd(t *testing.T) {
 		if p.Requests == 0 || p.Errors != 0 || p.P50 <= 0 || p.P50 > p.P99 || p.RPS <= 0 {
 			t.Errorf("phase %s/%d: %+v", p.Class, p.Clients, p)
 		}
+		if len(p.Slowest) == 0 || p.Slowest[0].Ms != p.Max || !strings.HasPrefix(p.Slowest[0].Path, "/v1/") {
+			t.Errorf("phase %s/%d: slowest requests %+v do not match its maximum %v ms", p.Class, p.Clients, p.Slowest, p.Max)
+		}
 		if p.Class != corpus.Suggest && p.Class != corpus.Selective && p.Hits == 0 {
 			t.Errorf("phase %s/%d: its warm-up found nothing", p.Class, p.Clients)
 		}
@@ -206,6 +211,17 @@ func TestWaitUntilReady(t *testing.T) {
 	defer never.Close()
 	if err := run(context.Background(), []string{"-wait", never.URL, "-timeout", "100ms"}, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 		t.Error("-wait on a server that is never ready succeeded")
+	}
+}
+
+func TestAddSlow(t *testing.T) {
+	var list []Slow
+	for _, ms := range []float64{5, 1, 9, 3, 7} {
+		list = addSlow(list, Slow{Path: fmt.Sprint(ms), Ms: ms})
+	}
+	want := []Slow{{"9", 9}, {"7", 7}, {"5", 5}}
+	if diff := cmp.Diff(want, list); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 }
 

@@ -46,6 +46,31 @@ type Phase struct {
 	// suggest); Distinct, how many different requests the pool holds.
 	Hits     uint64 `json:"median_hits"`
 	Distinct int    `json:"distinct_requests"`
+	// Slowest are the slowest requests of the phase, slowest first: where
+	// a long tail comes from.
+	Slowest []Slow `json:"slowest"`
+}
+
+// Slow is one request and how long it took.
+type Slow struct {
+	Path string  `json:"path"`
+	Ms   float64 `json:"ms"`
+}
+
+// keepSlowest is how many of the slowest requests a phase remembers.
+const keepSlowest = 3
+
+// addSlow keeps the keepSlowest slowest of list and s, slowest first.
+func addSlow(list []Slow, s Slow) []Slow {
+	if len(list) == keepSlowest && s.Ms <= list[keepSlowest-1].Ms {
+		return list
+	}
+	list = append(list, s)
+	sort.Slice(list, func(i, j int) bool { return list[i].Ms > list[j].Ms })
+	if len(list) > keepSlowest {
+		list = list[:keepSlowest]
+	}
+	return list
 }
 
 // Memory is the resident memory of the process under test, in MiB.
@@ -83,6 +108,9 @@ func measure(ctx context.Context, c *config, t target, mix corpus.Mix, progress 
 			p.Class, p.Hits, p.Distinct = class, hits, corpus.Distinct(qs)
 			fmt.Fprintf(progress, "loadtest: %-6s %-9s %2d clients: %6d requests, %d errors, p50 %.2f ms, p99 %.2f ms, %.1f requests/s\n",
 				t.name(), class, clients, p.Requests, p.Errors, p.P50, p.P99, p.RPS)
+			for _, slow := range p.Slowest {
+				fmt.Fprintf(progress, "loadtest:     slow: %8.1f ms %s\n", slow.Ms, slow.Path)
+			}
 			res.Phases = append(res.Phases, p)
 		}
 	}
@@ -118,6 +146,7 @@ func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, next 
 		all      corpus.Latencies
 		errs     int
 		firstErr string
+		slowest  []Slow
 	)
 	began := time.Now()
 	deadline := began.Add(c.duration)
@@ -125,7 +154,10 @@ func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, next 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var lat corpus.Latencies
+			var (
+				lat  corpus.Latencies
+				slow []Slow
+			)
 			nerr, first := 0, ""
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				q := qs[(next.Add(1)-1)%int64(len(qs))]
@@ -142,10 +174,16 @@ func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, next 
 					continue
 				}
 				lat = append(lat, took)
+				if len(slow) < keepSlowest || corpus.Ms(took) > slow[len(slow)-1].Ms {
+					slow = addSlow(slow, Slow{Path: q.Path(), Ms: corpus.Ms(took)})
+				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			all = append(all, lat...)
+			for _, s := range slow {
+				slowest = addSlow(slowest, s)
+			}
 			errs += nerr
 			if firstErr == "" {
 				firstErr = first
@@ -164,6 +202,7 @@ func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, next 
 		P99:        corpus.Ms(all.Percentile(99)),
 		Max:        corpus.Ms(all.Percentile(100)),
 		RPS:        float64(len(all)) / elapsed.Seconds(),
+		Slowest:    slowest,
 	}
 }
 
