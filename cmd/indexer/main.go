@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,13 @@ import (
 )
 
 func main() {
+	// A bulk build allocates and drops analysis garbage at a high rate; with
+	// memory bounded by -batch-bytes, collecting less often saves about a
+	// tenth of the CPU (measured: 8.5 -> 7.5 s user for 20,000 documents).
+	// GOGC, when set, still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
