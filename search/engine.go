@@ -28,6 +28,10 @@ type Options struct {
 	// DisableCache turns off the facet-count cache, for measuring the
 	// engine without it. Counts are exact either way.
 	DisableCache bool
+	// StoredFacetHits is the most matches whose facet counts are read from
+	// the stored documents instead of doc values (both give the same
+	// counts); 0 means the default of 2,000, negative means never.
+	StoredFacetHits int
 }
 
 // Engine answers searches and applies writes over one index.
@@ -48,6 +52,8 @@ type Engine struct {
 
 	// facetCache holds one facet's counts for one query; responses holds
 	// whole answers to repeated requests (browse pages, popular queries).
+	storedFacetHits int
+
 	facetCache *lru[[]FacetValue]
 	responses  *lru[*Response]
 }
@@ -67,7 +73,13 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}}
+	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}, storedFacetHits: opts.StoredFacetHits}
+	switch {
+	case e.storedFacetHits == 0:
+		e.storedFacetHits = storedFacetHits
+	case e.storedFacetHits < 0:
+		e.storedFacetHits = -1
+	}
 	if !opts.DisableCache {
 		e.facetCache = newLRU[[]FacetValue](facetCacheEntries)
 		e.responses = newLRU[*Response](responseCacheEntries)

@@ -225,6 +225,25 @@ func (p *plan) core(keep []int) query.Query {
 	}, []string{index.FieldKind}, nil)
 }
 
+// small says whether the units in keep certainly match few enough
+// documents to count facets from stored documents: a conjunction matches no
+// more documents than its narrowest unit.
+func (p *plan) small(keep []int, limit int) bool {
+	if limit <= 0 {
+		return false
+	}
+	for _, i := range keep {
+		u := p.parsed.units[i]
+		if u.quoted || len(u.words) != 1 {
+			continue
+		}
+		if b := p.exps[i][0].bound; b > 0 && b <= uint64(limit) {
+			return true
+		}
+	}
+	return false
+}
+
 // all lists every unit index.
 func (p *plan) all() []int {
 	out := make([]int, len(p.clauses))
@@ -389,7 +408,7 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 	r := p.req
 	core := p.core(keep)
 	main := e.hitsRequest(p, p.filtered(core, ""), (r.Page-1)*r.PerPage, r.PerPage)
-	res, facets, err := e.searchWithFacets(ctx, p, core, main)
+	res, facets, err := e.searchWithFacets(ctx, p, core, main, p.small(keep, e.storedFacetHits))
 	if err != nil {
 		return nil, err
 	}
@@ -402,11 +421,12 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 }
 
 // searchWithFacets runs main (when given) and counts the requested facets
-// over core. Facets whose field is not filtered count the same documents:
-// they come from the cache or share one pass, riding along with main. Each
-// filtered facet needs its own pass without its own filter (disjunctive
-// facets); those run concurrently, unscored.
-func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query, main *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
+// over core. Facets whose field is not filtered count the documents main
+// matches: from the cache, or, for a small set, from the stored documents
+// once main is done, else riding along with main on doc values. Each
+// filtered facet needs its own count without its own filter (disjunctive
+// facets); those run concurrently with main.
+func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query, main *bleve.SearchRequest, small bool) (*bleve.SearchResult, map[string][]FacetValue, error) {
 	r := p.req
 	shared := p.filtered(core, "")
 	generation := e.ix.Generation()
@@ -421,11 +441,12 @@ func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query
 			inline = append(inline, f)
 		}
 	}
-	if main == nil && len(inline) > 0 {
+	rideAlong := !small && len(inline) > 0
+	if rideAlong && main == nil {
 		main = bleve.NewSearchRequestOptions(shared, 0, 0, false)
 		main.Score = bleve.ScoreNone
 	}
-	if main != nil {
+	if rideAlong {
 		addFacetRequests(main, inline, p.asOf)
 	}
 
@@ -438,7 +459,7 @@ func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query
 		wg.Add(1)
 		go func(f string) {
 			defer wg.Done()
-			vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf)
+			vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf, small)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstEr == nil {
@@ -447,10 +468,23 @@ func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query
 			facets[f] = vals
 		}(f)
 	}
-	var res *bleve.SearchResult
-	var err error
+	var (
+		res    *bleve.SearchResult
+		counts map[string][]FacetValue
+		err    error
+	)
 	if main != nil {
 		res, err = e.ix.Search(ctx, main)
+	}
+	if err == nil && len(inline) > 0 {
+		if rideAlong {
+			counts = map[string][]FacetValue{}
+			for _, f := range inline {
+				counts[f] = facetValues(res, f)
+			}
+		} else {
+			counts, err = e.countFacets(ctx, shared, inline, p.asOf, true)
+		}
 	}
 	wg.Wait()
 	if err != nil {
@@ -460,7 +494,7 @@ func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query
 		return nil, nil, fmt.Errorf("facets: %w", firstEr)
 	}
 	for _, f := range inline {
-		facets[f] = facetValues(res, f)
+		facets[f] = counts[f]
 		e.storeFacet(shared, f, p.asOf, generation, facets[f])
 	}
 	return res, facets, nil
@@ -492,7 +526,7 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, allTotal u
 	if restSize > 0 {
 		hits = append(hits, e.hits(res.Hits, p.asOf)...)
 	}
-	_, facets, err := e.searchWithFacets(ctx, p, core, nil)
+	_, facets, err := e.searchWithFacets(ctx, p, core, nil, p.small(keep, e.storedFacetHits))
 	if err != nil {
 		return nil, err
 	}

@@ -636,3 +636,49 @@ func TestFacetCacheNeverServesStaleCounts(t *testing.T) {
 		t.Errorf("country facet after a rebuild (-want +got):\n%s", diff)
 	}
 }
+
+// TestFacetCountingMethodsAgree: small result sets are counted from stored
+// documents, large ones from doc values; both must give the same counts.
+func TestFacetCountingMethodsAgree(t *testing.T) {
+	docs, err := seeds.Documents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enr, err := seeds.NewEnricher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open("", index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	opts := func(stored int) search.Options {
+		return search.Options{Enrich: enr.Enrich, Now: func() time.Time { return asOf }, DisableCache: true, StoredFacetHits: stored}
+	}
+	stored, err := search.New(ix, opts(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stored.Upsert(context.Background(), docs); err != nil {
+		t.Fatal(err)
+	}
+	docValues, err := search.New(ix, opts(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{"country", "region", "sector", "area", "partner", "kind", "status"}
+	for _, r := range []search.Request{
+		{Facets: all},
+		{Query: "workers", Facets: all},
+		{Query: "mining", Filters: map[string][]string{"country": {"Peru", "Mexico"}, "status": {"active"}}, Facets: all},
+		{Filters: map[string][]string{"sector": {"Mining"}}, AsOf: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC), Facets: all},
+		{Query: "sugarcane cocoa", Facets: all}, // relaxed
+	} {
+		a := mustSearch(t, stored, r)
+		b := mustSearch(t, docValues, r)
+		if diff := cmp.Diff(b.Facets, a.Facets); diff != "" {
+			t.Errorf("%+v: stored-document counts differ from doc-value counts (-docvalues +stored):\n%s", r, diff)
+		}
+	}
+}

@@ -63,8 +63,11 @@ func (v *vocab) has(word string) bool {
 	return err == nil && ok
 }
 
-func (v *vocab) docFreq(word string) uint64 {
-	tfr, err := v.r.TermFieldReader(context.Background(), []byte(word), index.FieldWords, false, false, false)
+func (v *vocab) docFreq(word string) uint64 { return v.fieldFreq(index.FieldWords, word) }
+
+// fieldFreq is how many documents hold term in field.
+func (v *vocab) fieldFreq(field, term string) uint64 {
+	tfr, err := v.r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
 	if err != nil {
 		return 0
 	}
