@@ -194,6 +194,9 @@ type plan struct {
 	// demote is set when the index holds documents other than projects,
 	// whose scores are then scaled down.
 	demote bool
+	// filterBounds holds, per filtered keyword field, how many documents
+	// have any of its values: no more can pass that filter.
+	filterBounds map[string]uint64
 }
 
 // core is the text part keeping the units whose indexes are in keep.
@@ -225,12 +228,18 @@ func (p *plan) core(keep []int) query.Query {
 	}, []string{index.FieldKind}, nil)
 }
 
-// small says whether the units in keep certainly match few enough
-// documents to count facets from stored documents: a conjunction matches no
-// more documents than its narrowest unit.
-func (p *plan) small(keep []int, limit int) bool {
+// small says whether the units in keep, with every filter but skip,
+// certainly match few enough documents to count facets from stored
+// documents: a conjunction matches no more documents than its narrowest
+// part, a unit or a filter.
+func (p *plan) small(keep []int, skip string, limit int) bool {
 	if limit <= 0 {
 		return false
+	}
+	for f, b := range p.filterBounds {
+		if f != skip && b <= uint64(limit) {
+			return true
+		}
 	}
 	for _, i := range keep {
 		u := p.parsed.units[i]
@@ -345,6 +354,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 	if err := e.ix.WithReader(func(rd bindex.IndexReader) error {
 		v := newVocab(rd)
 		p.demote = hasOtherKinds(rd)
+		p.filterBounds = filterBounds(rd, r.Filters)
 		parsed, err := e.parse(r.Query, v)
 		if err != nil {
 			return err
@@ -408,7 +418,7 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 	r := p.req
 	core := p.core(keep)
 	main := e.hitsRequest(p, p.filtered(core, ""), (r.Page-1)*r.PerPage, r.PerPage)
-	res, facets, err := e.searchWithFacets(ctx, p, core, main, p.small(keep, e.storedFacetHits))
+	res, facets, err := e.searchWithFacets(ctx, p, core, keep, main)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +436,8 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 // once main is done, else riding along with main on doc values. Each
 // filtered facet needs its own count without its own filter (disjunctive
 // facets); those run concurrently with main.
-func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query, main *bleve.SearchRequest, small bool) (*bleve.SearchResult, map[string][]FacetValue, error) {
+func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query, keep []int, main *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
+	small := p.small(keep, "", e.storedFacetHits)
 	r := p.req
 	shared := p.filtered(core, "")
 	generation := e.ix.Generation()
@@ -459,7 +470,7 @@ func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query
 		wg.Add(1)
 		go func(f string) {
 			defer wg.Done()
-			vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf, small)
+			vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf, p.small(keep, f, e.storedFacetHits))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstEr == nil {
@@ -526,7 +537,7 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, allTotal u
 	if restSize > 0 {
 		hits = append(hits, e.hits(res.Hits, p.asOf)...)
 	}
-	_, facets, err := e.searchWithFacets(ctx, p, core, nil, p.small(keep, e.storedFacetHits))
+	_, facets, err := e.searchWithFacets(ctx, p, core, keep, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -708,4 +719,28 @@ func hasOtherKinds(r bindex.IndexReader) bool {
 			return true
 		}
 	}
+}
+
+// filterBounds sums, for each filtered keyword field, the document
+// frequencies of its values.
+func filterBounds(r bindex.IndexReader, filters map[string][]string) map[string]uint64 {
+	out := map[string]uint64{}
+	for f, vals := range filters {
+		field, ok := facetFields[f]
+		if !ok {
+			continue // status has no terms to count
+		}
+		var n uint64
+		for _, v := range vals {
+			tfr, err := r.TermFieldReader(context.Background(), []byte(v), field, false, false, false)
+			if err != nil {
+				n = ^uint64(0)
+				break
+			}
+			n += tfr.Count()
+			_ = tfr.Close()
+		}
+		out[f] = n
+	}
+	return out
 }
