@@ -22,6 +22,7 @@ const (
 	CodeNotReady         = "not_ready"
 	CodeTimeout          = "timeout"
 	CodeOverloaded       = "overloaded"
+	CodeRateLimited      = "rate_limited"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeInternal         = "internal"
 )
@@ -36,6 +37,7 @@ var codeStatus = map[string]int{
 	CodeNotReady:         http.StatusServiceUnavailable,
 	CodeTimeout:          http.StatusServiceUnavailable,
 	CodeOverloaded:       http.StatusServiceUnavailable,
+	CodeRateLimited:      http.StatusTooManyRequests,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	CodeInternal:         http.StatusInternalServerError,
 }

@@ -60,7 +60,15 @@ type Config struct {
 	// MaxSearches bounds searches in flight; beyond it a search is refused
 	// with 503 and Retry-After. 0 = DefaultMaxSearches.
 	MaxSearches int
-	// Now is the clock, for the default as_of day; nil = time.Now.
+	// WriteRate is how many write requests per second one client (IP
+	// address, or IPv6 /64) may make on average, and WriteBurst how many in
+	// a row; beyond them a write gets 429 with Retry-After. 0 =
+	// DefaultWriteRate and DefaultWriteBurst; a negative WriteRate turns the
+	// limit off.
+	WriteRate  float64
+	WriteBurst int
+	// Now is the clock, for the default as_of day and the write limit;
+	// nil = time.Now.
 	Now func() time.Time
 	// Version is reported by search_build_info.
 	Version string
@@ -75,6 +83,7 @@ type server struct {
 	now           func() time.Time
 	metrics       *httpMetrics
 	cors          corsPolicy
+	writes        *writeLimiter // nil: no limit
 }
 
 // New builds the service's HTTP handler and registers its metrics on
@@ -111,6 +120,7 @@ func New(cfg Config) (http.Handler, error) {
 		slots:         make(chan struct{}, cfg.MaxSearches),
 		now:           cfg.Now,
 		cors:          cors,
+		writes:        newWriteLimiter(cfg.WriteRate, cfg.WriteBurst, cfg.Now),
 	}
 	metricsHandler := promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelError),
