@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -50,6 +51,8 @@ type config struct {
 	searchTimeout   time.Duration
 	shutdownTimeout time.Duration
 	maxSearches     int
+	writeRate       float64
+	writeBurst      int
 	rebuild         bool
 	input           string
 }
@@ -91,6 +94,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return c, fmt.Errorf("SEARCH_MAX_SEARCHES=%q is not a positive number", v)
 		}
 	}
+	writeRate := float64(handlers.DefaultWriteRate)
+	if v := getenv("SEARCH_WRITE_RATE"); v != "" {
+		if writeRate, err = strconv.ParseFloat(v, 64); err != nil || writeRate < 0 || math.IsInf(writeRate, 0) || math.IsNaN(writeRate) {
+			return c, fmt.Errorf("SEARCH_WRITE_RATE=%q is not a number of writes per second (0 = no limit)", v)
+		}
+	}
+	writeBurst := handlers.DefaultWriteBurst
+	if v := getenv("SEARCH_WRITE_BURST"); v != "" {
+		if writeBurst, err = strconv.Atoi(v); err != nil || writeBurst < 1 {
+			return c, fmt.Errorf("SEARCH_WRITE_BURST=%q is not a positive number", v)
+		}
+	}
 	var origins string
 	fs.StringVar(&c.addr, "addr", env("SEARCH_ADDR", ":8080"), "listen address `host:port` (SEARCH_ADDR)")
 	fs.StringVar(&c.indexDir, "index", env("SEARCH_INDEX", ""), "on-disk index `directory`, created from the seeds when empty; empty = in memory (SEARCH_INDEX)")
@@ -99,6 +114,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.searchTimeout, "search-timeout", searchTimeout, "deadline of each search and suggestion (SEARCH_TIMEOUT)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", shutdownTimeout, "how long in-flight requests may finish after SIGINT/SIGTERM (SEARCH_SHUTDOWN_TIMEOUT)")
 	fs.IntVar(&c.maxSearches, "max-searches", maxSearches, "searches in flight before new ones get 503 (SEARCH_MAX_SEARCHES)")
+	fs.Float64Var(&c.writeRate, "write-rate", writeRate, "write requests per second one client IP may make on average; beyond it 429 (SEARCH_WRITE_RATE; 0 = no limit)")
+	fs.IntVar(&c.writeBurst, "write-burst", writeBurst, "write requests one client IP may make in a row before -write-rate applies (SEARCH_WRITE_BURST)")
 	fs.BoolVar(&c.rebuild, "rebuild", false, "rebuild the index from the seeds (or -input) before serving")
 	fs.StringVar(&c.input, "input", env("SEARCH_INPUT", ""), "JSON Lines `file` (.gz allowed) to build the index from instead of the seeds, when it is empty or with -rebuild (SEARCH_INPUT)")
 	if err := fs.Parse(args); err != nil {
@@ -107,8 +124,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q; every setting is a flag (see -h)", fs.Args())
 	}
-	if c.searchTimeout <= 0 || c.shutdownTimeout <= 0 || c.maxSearches < 1 {
-		return c, errors.New("-search-timeout, -shutdown-timeout and -max-searches must be positive")
+	if c.searchTimeout <= 0 || c.shutdownTimeout <= 0 || c.maxSearches < 1 || c.writeBurst < 1 {
+		return c, errors.New("-search-timeout, -shutdown-timeout, -max-searches and -write-burst must be positive")
+	}
+	if c.writeRate < 0 || math.IsInf(c.writeRate, 0) || math.IsNaN(c.writeRate) {
+		return c, errors.New("-write-rate must be 0 (no limit) or a positive number of writes per second")
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -150,6 +170,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// read the current one.
 	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != ""})
 	if err != nil {
+		if cfg.indexDir != "" && !cfg.rebuild {
+			return fmt.Errorf("%w\n"+
+				"The index in %s cannot be served. Unless another searchd or indexer is using it, rebuild it:\n"+
+				"  searchd -index %s -rebuild                       (from the embedded seeds)\n"+
+				"  searchd -index %s -rebuild -input FILE.jsonl     (from a JSON Lines file; .gz allowed)\n"+
+				"The rebuild replaces what the directory holds; documents written through the API since the last rebuild are lost unless they are in FILE.",
+				err, cfg.indexDir, cfg.indexDir, cfg.indexDir)
+		}
 		return err
 	}
 	// Closed last, after the server has finished every request.
@@ -180,6 +208,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:        logger,
 		SearchTimeout: cfg.searchTimeout,
 		MaxSearches:   cfg.maxSearches,
+		WriteRate:     writeRate(cfg.writeRate),
+		WriteBurst:    cfg.writeBurst,
 		Version:       version(),
 	})
 	if err != nil {
@@ -245,6 +275,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// writeRate turns the flag's 0 (no limit) into the handlers' negative rate.
+func writeRate(perSecond float64) float64 {
+	if perSecond == 0 {
+		return -1
+	}
+	return perSecond
 }
 
 // fill builds the index from the seeds or -input when it is empty or
