@@ -97,7 +97,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time of each phase (one class at one number of clients)")
 	clients := fs.String("clients", "1,16", "comma-separated numbers of concurrent clients")
 	classes := fs.String("classes", "selective,broad,browse,suggest", "comma-separated classes to run")
-	fs.IntVar(&c.warmup, "warmup", 20, "requests of each class run once before measuring it (not counted; their totals give the hits column)")
+	fs.IntVar(&c.warmup, "warmup", 5, "requests of each class run once before measuring it (not counted; their totals give the hits column)")
 	asOf := fs.String("as-of", "", "`day` (YYYY-MM-DD) status filters are drawn for and the baseline computes status on; default today (UTC), as searchd does")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "deadline of one request; with -wait, how long to wait")
 

@@ -125,7 +125,7 @@ func TestEndToEnd(t *testing.T) {
 	if res.Documents != 400 || len(res.Phases) != 8 {
 		t.Errorf("http results: %d documents and %d phases, want 400 and 8", res.Documents, len(res.Phases))
 	}
-	if res.Memory == nil || res.Memory.PeakMiB <= 0 || res.Memory.CurrentMiB <= 0 {
+	if m := res.Memory; m == nil || m.PeakMiB <= 0 || m.CurrentMiB <= 0 || m.AnonymousMiB <= 0 || m.AnonymousMiB+m.FileMiB > m.CurrentMiB+1 {
 		t.Errorf("http results hold no resident memory: %+v", res.Memory)
 	}
 	for _, p := range res.Phases {

@@ -73,10 +73,15 @@ func addSlow(list []Slow, s Slow) []Slow {
 	return list
 }
 
-// Memory is the resident memory of the process under test, in MiB.
+// Memory is the resident memory of the process under test, in MiB. The
+// resident set counts the pages of the memory-mapped index files it has
+// touched (file), which the kernel can drop under pressure, besides the
+// process's own heap and stacks (anonymous).
 type Memory struct {
-	PeakMiB    float64 `json:"peak_rss_mib"`
-	CurrentMiB float64 `json:"rss_mib"`
+	PeakMiB      float64 `json:"peak_rss_mib"`
+	CurrentMiB   float64 `json:"rss_mib"`
+	AnonymousMiB float64 `json:"rss_anon_mib"`
+	FileMiB      float64 `json:"rss_file_mib"`
 }
 
 func measure(ctx context.Context, c *config, t target, mix corpus.Mix, progress io.Writer) (*Results, error) {
@@ -214,10 +219,12 @@ func readMemory(pid int) (*Memory, error) {
 	}
 	defer f.Close()
 	m := &Memory{}
+	lines := map[string]*float64{"VmHWM": &m.PeakMiB, "VmRSS": &m.CurrentMiB, "RssAnon": &m.AnonymousMiB, "RssFile": &m.FileMiB}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		key, val, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (key != "VmHWM" && key != "VmRSS") {
+		into, wanted := lines[key]
+		if !ok || !wanted {
 			continue
 		}
 		fields := strings.Fields(val) // "123456 kB"
@@ -228,11 +235,7 @@ func readMemory(pid int) (*Memory, error) {
 		if err != nil {
 			return nil, fmt.Errorf("memory of process %d: %w", pid, err)
 		}
-		if key == "VmHWM" {
-			m.PeakMiB = kb / 1024
-		} else {
-			m.CurrentMiB = kb / 1024
-		}
+		*into = kb / 1024
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("memory of process %d: %w", pid, err)

@@ -102,7 +102,8 @@ func printTable(w io.Writer, r, base *Results) {
 			cell(p.RPS, func(b *Phase) float64 { return b.RPS }))
 	}
 	if r.Memory != nil {
-		fmt.Fprintf(w, "\nsearchd resident memory: peak %.0f MiB, %.0f MiB at the end.\n", r.Memory.PeakMiB, r.Memory.CurrentMiB)
+		fmt.Fprintf(w, "\nsearchd resident memory: peak %.0f MiB; at the end %.0f MiB, of which %.0f MiB its own (anonymous) and %.0f MiB pages of the memory-mapped index files.\n",
+			r.Memory.PeakMiB, r.Memory.CurrentMiB, r.Memory.AnonymousMiB, r.Memory.FileMiB)
 	}
 	var failed []string
 	for _, p := range r.Phases {
