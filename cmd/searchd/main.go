@@ -109,7 +109,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var origins string
 	fs.StringVar(&c.addr, "addr", env("SEARCH_ADDR", ":8080"), "listen address `host:port` (SEARCH_ADDR)")
 	fs.StringVar(&c.indexDir, "index", env("SEARCH_INDEX", ""), "on-disk index `directory`, created from the seeds when empty; empty = in memory (SEARCH_INDEX)")
-	fs.StringVar(&c.apiKey, "api-key", env("SEARCH_API_KEY", ""), "`key` that write requests must send as Authorization: Bearer <key>; empty = writes refused (SEARCH_API_KEY; prefer it to the flag, which ps shows)")
+	// The key's variable is read after parsing rather than made the flag's
+	// default, which the usage text prints (-h, or any bad flag) to stderr
+	// and so to the logs.
+	fs.StringVar(&c.apiKey, "api-key", "", "`key` that write requests must send as Authorization: Bearer <key>; empty = writes refused (SEARCH_API_KEY; prefer it to the flag, which ps shows)")
 	fs.StringVar(&origins, "cors-origins", env("SEARCH_CORS_ORIGINS", ""), "comma-separated `origins` (https://host[:port], or *) whose pages may call the API (SEARCH_CORS_ORIGINS)")
 	fs.DurationVar(&c.searchTimeout, "search-timeout", searchTimeout, "deadline of each search and suggestion (SEARCH_TIMEOUT)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", shutdownTimeout, "how long in-flight requests may finish after SIGINT/SIGTERM (SEARCH_SHUTDOWN_TIMEOUT)")
@@ -120,6 +123,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.input, "input", env("SEARCH_INPUT", ""), "JSON Lines `file` (.gz allowed) to build the index from instead of the seeds, when it is empty or with -rebuild (SEARCH_INPUT)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.apiKey == "" {
+		c.apiKey = getenv("SEARCH_API_KEY")
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q; every setting is a flag (see -h)", fs.Args())
@@ -268,7 +274,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Shutdown stops accepting, then waits for in-flight requests; only
 	// then is the index closed (deferred above).
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Connections still busy past the grace period are closed, so
+		// nobody waits on a process that is going away.
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %s were cut off: %w", cfg.shutdownTimeout, err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
