@@ -566,6 +566,18 @@ func TestSuggest(t *testing.T) {
 	if !titleHit {
 		t.Errorf("no title suggestion for the migrant-workers project in %q", texts)
 	}
+	// With a short list, completed words fill the places titles leave.
+	short, err := e.Suggest(context.Background(), search.SuggestRequest{Query: "migr", Limit: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, s := range short.Suggestions {
+		kinds = append(kinds, s.Kind+":"+s.Text)
+	}
+	if diff := cmp.Diff([]string{"query:migrant", "query:migration", "title:" + migrant + " through Empowerment and Advocacy"}, kinds); diff != "" {
+		t.Errorf("suggestions for migr, limit 4 (-want +got):\n%s", diff)
+	}
 	typo, err := e.Suggest(context.Background(), search.SuggestRequest{Query: "bangaldesh", Limit: 5})
 	if err != nil || len(typo.Suggestions) == 0 || typo.Suggestions[0].Text != "bangladesh" {
 		t.Errorf("suggestions for a misspelled prefix = %+v, %v", typo, err)

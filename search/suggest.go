@@ -58,9 +58,6 @@ func (e *Engine) Suggest(ctx context.Context, r SuggestRequest) (*SuggestRespons
 			cands = v.fuzzy(last.term, r.Limit)
 		}
 		for _, c := range cands {
-			if len(resp.Suggestions) >= r.Limit-maxTitleSuggestions && len(resp.Suggestions) >= 1 {
-				break
-			}
 			text := strings.TrimSpace(head + " " + c.term)
 			resp.Suggestions = append(resp.Suggestions, Suggestion{
 				Text: text, Kind: "query", Count: int(c.count),
@@ -73,11 +70,17 @@ func (e *Engine) Suggest(ctx context.Context, r SuggestRequest) (*SuggestRespons
 	if err != nil {
 		return nil, err
 	}
-	titles, err := e.suggestTitles(ctx, toks[:len(toks)-1], titleTerms, r.Limit-len(resp.Suggestions))
+	titles, err := e.suggestTitles(ctx, toks[:len(toks)-1], titleTerms, r.Limit)
 	if err != nil {
 		return nil, err
 	}
-	resp.Suggestions = append(resp.Suggestions, titles...)
+	// Completed words first, then titles; titles give way to words down to
+	// half the list, and words fill the places titles leave.
+	words := min(len(resp.Suggestions), max(r.Limit-len(titles), (r.Limit+1)/2))
+	resp.Suggestions = append(resp.Suggestions[:words], titles...)
+	if len(resp.Suggestions) > r.Limit {
+		resp.Suggestions = resp.Suggestions[:r.Limit]
+	}
 	resp.TookMs = float64(time.Since(began).Microseconds()) / 1000
 	return resp, nil
 }
