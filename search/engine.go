@@ -30,7 +30,8 @@ type Options struct {
 	DisableCache bool
 	// StoredFacetHits is the most matches whose facet counts are read from
 	// the stored documents instead of doc values (both give the same
-	// counts); 0 means the default of 2,000, negative means never.
+	// counts); 0 means a two-hundredth of the documents, between 500 and
+	// 5,000; negative means never.
 	StoredFacetHits int
 }
 
@@ -52,8 +53,6 @@ type Engine struct {
 
 	// facetCache holds one facet's counts for one query; responses holds
 	// whole answers to repeated requests (browse pages, popular queries).
-	storedFacetHits int
-
 	facetCache *lru[[]FacetValue]
 	responses  *lru[*Response]
 }
@@ -73,13 +72,7 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}, storedFacetHits: opts.StoredFacetHits}
-	switch {
-	case e.storedFacetHits == 0:
-		e.storedFacetHits = storedFacetHits
-	case e.storedFacetHits < 0:
-		e.storedFacetHits = -1
-	}
+	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}}
 	if !opts.DisableCache {
 		e.facetCache = newLRU[[]FacetValue](facetCacheEntries)
 		e.responses = newLRU[*Response](responseCacheEntries)

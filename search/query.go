@@ -276,7 +276,7 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 		seen[s] = true
 		clauses = append(clauses, termGroupIn(fields, s, boost))
 		// Counting stops once the bound is past what it decides.
-		if v != nil && exp != nil && exp.bound <= uint64(e.storedFacetHits) {
+		if v != nil && exp != nil && exp.bound <= maxStoredFacetHits {
 			for _, f := range fields {
 				exp.bound += v.fieldFreq(f.field, s)
 			}

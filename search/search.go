@@ -197,6 +197,8 @@ type plan struct {
 	// filterBounds holds, per filtered keyword field, how many documents
 	// have any of its values: no more can pass that filter.
 	filterBounds map[string]uint64
+	// storedLimit is the engine's storedFacetLimit for this search.
+	storedLimit int
 }
 
 // core is the text part keeping the units whose indexes are in keep.
@@ -228,29 +230,42 @@ func (p *plan) core(keep []int) query.Query {
 	}, []string{index.FieldKind}, nil)
 }
 
-// small says whether the units in keep, with every filter but skip,
-// certainly match few enough documents to count facets from stored
-// documents: a conjunction matches no more documents than its narrowest
-// part, a unit or a filter.
-func (p *plan) small(keep []int, skip string, limit int) bool {
-	if limit <= 0 {
-		return false
-	}
-	for f, b := range p.filterBounds {
-		if f != skip && b <= uint64(limit) {
-			return true
+// setSize is what is known, before a query runs, of how many documents it
+// matches; it picks how facets are counted.
+type setSize int
+
+const (
+	sizeUnknown setSize = iota
+	// sizeSmall: at most the stored-facet limit, by the bound of a part.
+	sizeSmall
+	// sizeLarge: browsing, where the filters are the only narrowing.
+	sizeLarge
+)
+
+// sizeOf bounds what the units in keep match with every filter but skip: a
+// conjunction matches no more documents than its narrowest part, a unit or
+// a filter.
+func (p *plan) sizeOf(keep []int, skip string, limit int) setSize {
+	if limit > 0 {
+		for f, b := range p.filterBounds {
+			if f != skip && b <= uint64(limit) {
+				return sizeSmall
+			}
+		}
+		for _, i := range keep {
+			u := p.parsed.units[i]
+			if u.quoted || len(u.words) != 1 {
+				continue
+			}
+			if b := p.exps[i][0].bound; b > 0 && b <= uint64(limit) {
+				return sizeSmall
+			}
 		}
 	}
-	for _, i := range keep {
-		u := p.parsed.units[i]
-		if u.quoted || len(u.words) != 1 {
-			continue
-		}
-		if b := p.exps[i][0].bound; b > 0 && b <= uint64(limit) {
-			return true
-		}
+	if len(keep) == 0 {
+		return sizeLarge
 	}
-	return false
+	return sizeUnknown
 }
 
 // all lists every unit index.
@@ -351,6 +366,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 		}
 	}
 	p.filters = filterClauses(&r, p.asOf)
+	p.storedLimit = e.storedFacetLimit()
 	if err := e.ix.WithReader(func(rd bindex.IndexReader) error {
 		v := newVocab(rd)
 		p.demote = hasOtherKinds(rd)
@@ -432,12 +448,12 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 
 // searchWithFacets runs main (when given) and counts the requested facets
 // over core. Facets whose field is not filtered count the documents main
-// matches: from the cache, or, for a small set, from the stored documents
-// once main is done, else riding along with main on doc values. Each
+// matches: from the cache, riding along with main when it browses many
+// documents, else counted once main has said how many it matched. Each
 // filtered facet needs its own count without its own filter (disjunctive
 // facets); those run concurrently with main.
 func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query, keep []int, main *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
-	small := p.small(keep, "", e.storedFacetHits)
+	size := p.sizeOf(keep, "", p.storedLimit)
 	r := p.req
 	shared := p.filtered(core, "")
 	generation := e.ix.Generation()
@@ -452,7 +468,9 @@ func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query
 			inline = append(inline, f)
 		}
 	}
-	rideAlong := !small && len(inline) > 0
+	// Facets ride along with main only when it certainly matches many
+	// documents; otherwise main runs alone and its total picks the method.
+	rideAlong := size == sizeLarge && len(inline) > 0
 	if rideAlong && main == nil {
 		main = bleve.NewSearchRequestOptions(shared, 0, 0, false)
 		main.Score = bleve.ScoreNone
@@ -470,7 +488,7 @@ func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query
 		wg.Add(1)
 		go func(f string) {
 			defer wg.Done()
-			vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf, p.small(keep, f, e.storedFacetHits))
+			vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf, p.sizeOf(keep, f, p.storedLimit), p.storedLimit)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstEr == nil {
@@ -494,7 +512,11 @@ func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query
 				counts[f] = facetValues(res, f)
 			}
 		} else {
-			counts, err = e.countFacets(ctx, shared, inline, p.asOf, true)
+			total := int64(-1)
+			if res != nil {
+				total = int64(res.Total)
+			}
+			counts, err = e.countFacets(ctx, shared, inline, p.asOf, size, total, p.storedLimit)
 		}
 	}
 	wg.Wait()
