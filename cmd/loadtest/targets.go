@@ -18,7 +18,6 @@ import (
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/corpus"
 	"github.com/mpower/labor-search/search"
-	"github.com/mpower/labor-search/seeds"
 )
 
 // target answers one query of the mix. With count it also returns the
@@ -167,7 +166,7 @@ func newEngineTarget(dir string, noCache bool) (*engineTarget, error) {
 	}
 	var engine *search.Engine
 	if noCache {
-		engine, err = uncachedEngine(ix)
+		engine, err = cmdcorpus.NewEngine(ix, search.Options{DisableCache: true})
 	} else {
 		engine, err = cmdcorpus.NewEngine(ix)
 	}
@@ -178,18 +177,6 @@ func newEngineTarget(dir string, noCache bool) (*engineTarget, error) {
 	return &engineTarget{ix: ix, engine: engine, noCache: noCache}, nil
 }
 
-// uncachedEngine is cmd/internal/corpus.NewEngine with the caches off.
-func uncachedEngine(ix *index.Index) (*search.Engine, error) {
-	synonyms, err := seeds.Synonyms()
-	if err != nil {
-		return nil, fmt.Errorf("synonyms: %w", err)
-	}
-	enricher, err := seeds.NewEnricher()
-	if err != nil {
-		return nil, fmt.Errorf("enricher: %w", err)
-	}
-	return search.New(ix, search.Options{Synonyms: synonyms, Enrich: enricher.Enrich, DisableCache: true})
-}
 
 func (e *engineTarget) name() string {
 	if e.noCache {

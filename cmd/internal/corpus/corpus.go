@@ -30,8 +30,9 @@ const MaxLineBytes = handlers.MaxDocumentBodyBytes
 // NewEngine builds the engine both commands use over ix: the seeds'
 // synonyms, and the seeds' enrichment applied to every document written, so
 // documents indexed by the indexer and written through the API are treated
-// alike.
-func NewEngine(ix *index.Index) (*search.Engine, error) {
+// alike. opts may tune the rest (caches, clock); its synonyms and
+// enrichment are replaced.
+func NewEngine(ix *index.Index, opts ...search.Options) (*search.Engine, error) {
 	synonyms, err := seeds.Synonyms()
 	if err != nil {
 		return nil, fmt.Errorf("synonyms: %w", err)
@@ -40,7 +41,12 @@ func NewEngine(ix *index.Index) (*search.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enricher: %w", err)
 	}
-	return search.New(ix, search.Options{Synonyms: synonyms, Enrich: enricher.Enrich})
+	var o search.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	o.Synonyms, o.Enrich = synonyms, enricher.Enrich
+	return search.New(ix, o)
 }
 
 // Seeds yields the embedded seed documents as one batch.
