@@ -177,7 +177,6 @@ func newEngineTarget(dir string, noCache bool) (*engineTarget, error) {
 	return &engineTarget{ix: ix, engine: engine, noCache: noCache}, nil
 }
 
-
 func (e *engineTarget) name() string {
 	if e.noCache {
 		return "engine-nocache"
