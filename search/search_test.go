@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -692,5 +693,45 @@ func TestFacetCountingMethodsAgree(t *testing.T) {
 		if diff := cmp.Diff(b.Facets, a.Facets); diff != "" {
 			t.Errorf("%+v: stored-document counts differ from doc-value counts (-docvalues +stored):\n%s", r, diff)
 		}
+	}
+}
+
+// TestEveryWordOfTheSeedsIsFindable: every fact of the two pages is
+// findable, at least by each of its words: searching any word of a seed
+// document returns that document.
+func TestEveryWordOfTheSeedsIsFindable(t *testing.T) {
+	e := mustSeedEngine(t)
+	docs, err := seeds.Documents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	searched := 0
+	for _, d := range docs {
+		seen := map[string]bool{}
+		for _, w := range strings.FieldsFunc(d.Title+" "+d.Description, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '\'' && r != '$'
+		}) {
+			w = strings.Trim(w, "-'")
+			if w == "" || seen[strings.ToLower(w)] {
+				continue
+			}
+			seen[strings.ToLower(w)] = true
+			res := mustSearch(t, e, search.Request{Query: w + " ", Facets: []string{}, PerPage: 100, NoHighlight: true})
+			if res.Total == 0 && res.Relaxed == nil {
+				// A stop word ("the", "and") is not a fact on its own.
+				continue
+			}
+			searched++
+			found := false
+			for _, h := range res.Hits {
+				found = found || h.ID == d.ID
+			}
+			if !found {
+				t.Errorf("searching %q does not find %q", w, d.Title)
+			}
+		}
+	}
+	if searched < 500 {
+		t.Errorf("only %d words searched; the seeds hold far more", searched)
 	}
 }
