@@ -21,13 +21,26 @@ import (
 	"time"
 )
 
-// buildSearchd builds this package's binary once for the whole test run.
-var buildSearchd = sync.OnceValues(func() (string, error) {
+// binDir holds the binary built for the child-process tests; TestMain
+// removes it when they are done.
+var binDir string
+
+func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "searchd-bin-")
 	if err != nil {
-		return "", err
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	bin := filepath.Join(dir, "searchd")
+	binDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildSearchd builds this package's binary once for the whole test run,
+// on the first test that needs it.
+var buildSearchd = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(binDir, "searchd")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
