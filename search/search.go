@@ -377,6 +377,11 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 		}
 		p.parsed = parsed
 		for _, u := range parsed.units {
+			// Expanding words walks dictionaries; a request past its
+			// deadline stops here rather than after building the query.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			exp := make([]expansion, len(u.words))
 			p.clauses = append(p.clauses, e.unitClause(u, v, exp))
 			p.exps = append(p.exps, exp)
