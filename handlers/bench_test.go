@@ -26,8 +26,8 @@ import (
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
-	"github.com/mpower/labor-search/seeds"
 )
 
 func mustBenchService(b *testing.B, docs []index.Document) (*search.Engine, *httptest.Server) {
@@ -37,15 +37,7 @@ func mustBenchService(b *testing.B, docs []index.Document) (*search.Engine, *htt
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = ix.Close() })
-	syn, err := seeds.Synonyms()
-	if err != nil {
-		b.Fatal(err)
-	}
-	enricher, err := seeds.NewEnricher()
-	if err != nil {
-		b.Fatal(err)
-	}
-	engine, err := search.New(ix, search.Options{Synonyms: syn, Enrich: enricher.Enrich, DisableCache: true})
+	engine, err := seedengine.New(ix, search.Options{DisableCache: true})
 	if err != nil {
 		b.Fatal(err)
 	}

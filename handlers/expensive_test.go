@@ -28,8 +28,8 @@ import (
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
-	"github.com/mpower/labor-search/seeds"
 )
 
 // largeIndex indexes n generated documents on disk, as searchd would, and
@@ -46,15 +46,7 @@ func largeIndex(t *testing.T, n int) (func() *search.Engine, *corpus.Generator) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ix.Close() })
-	synonyms, err := seeds.Synonyms()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enricher, err := seeds.NewEnricher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := search.New(ix, search.Options{Synonyms: synonyms, Enrich: enricher.Enrich})
+	eng, err := seedengine.New(ix, search.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +68,7 @@ func largeIndex(t *testing.T, n int) (func() *search.Engine, *corpus.Generator) 
 	}
 	t.Logf("indexed %d generated documents in %.1f s", n, time.Since(start).Seconds())
 	return func() *search.Engine {
-		uncached, err := search.New(ix, search.Options{Synonyms: synonyms, Enrich: enricher.Enrich, DisableCache: true})
+		uncached, err := seedengine.New(ix, search.Options{DisableCache: true})
 		if err != nil {
 			t.Fatal(err)
 		}

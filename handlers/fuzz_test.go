@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
 	"github.com/mpower/labor-search/seeds"
 )
@@ -180,15 +181,7 @@ func seedService(tb testing.TB) http.Handler {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = ix.Close() })
-	synonyms, err := seeds.Synonyms()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	enricher, err := seeds.NewEnricher()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	eng, err := search.New(ix, search.Options{Synonyms: synonyms, Enrich: enricher.Enrich, Now: func() time.Time { return testNow }})
+	eng, err := seedengine.New(ix, search.Options{Now: func() time.Time { return testNow }})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
 	"github.com/mpower/labor-search/seeds"
 )
@@ -43,15 +44,7 @@ func mustBenchEngine(b *testing.B, docs []index.Document) (*index.Index, *search
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = ix.Close() })
-	syn, err := seeds.Synonyms()
-	if err != nil {
-		b.Fatal(err)
-	}
-	enricher, err := seeds.NewEnricher()
-	if err != nil {
-		b.Fatal(err)
-	}
-	engine, err := search.New(ix, search.Options{Synonyms: syn, Enrich: enricher.Enrich})
+	engine, err := seedengine.New(ix, search.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,7 +59,7 @@ func mustBenchEngine(b *testing.B, docs []index.Document) (*index.Index, *search
 	if err != nil {
 		b.Fatal(err)
 	}
-	uncached, err := search.New(ix, search.Options{Synonyms: syn, Enrich: enricher.Enrich, DisableCache: true})
+	uncached, err := seedengine.New(ix, search.Options{DisableCache: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
 	"github.com/mpower/labor-search/seeds"
 )
@@ -26,20 +27,12 @@ func mustSeedEngine(tb testing.TB) *search.Engine {
 	if err != nil {
 		tb.Fatalf("seed documents: %v", err)
 	}
-	syn, err := seeds.Synonyms()
-	if err != nil {
-		tb.Fatalf("seed synonyms: %v", err)
-	}
-	enr, err := seeds.NewEnricher()
-	if err != nil {
-		tb.Fatalf("enricher: %v", err)
-	}
 	ix, err := index.Open("", index.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = ix.Close() })
-	e, err := search.New(ix, search.Options{Synonyms: syn, Enrich: enr.Enrich, Now: func() time.Time { return asOf }})
+	e, err := seedengine.New(ix, search.Options{Now: func() time.Time { return asOf }})
 	if err != nil {
 		tb.Fatal(err)
 	}

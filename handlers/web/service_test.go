@@ -11,6 +11,7 @@ import (
 
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
 	"github.com/mpower/labor-search/seeds"
 )
@@ -30,15 +31,7 @@ func startService(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.
 		t.Fatalf("open index: %v", err)
 	}
 	t.Cleanup(func() { _ = ix.Close() })
-	synonyms, err := seeds.Synonyms()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enricher, err := seeds.NewEnricher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := search.New(ix, search.Options{Synonyms: synonyms, Enrich: enricher.Enrich, Now: testNow})
+	engine, err := seedengine.New(ix, search.Options{Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}

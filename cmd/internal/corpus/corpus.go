@@ -16,6 +16,7 @@ import (
 
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
 	"github.com/mpower/labor-search/seeds"
 )
@@ -33,20 +34,11 @@ const MaxLineBytes = handlers.MaxDocumentBodyBytes
 // alike. opts may tune the rest (caches, clock); its synonyms and
 // enrichment are replaced.
 func NewEngine(ix *index.Index, opts ...search.Options) (*search.Engine, error) {
-	synonyms, err := seeds.Synonyms()
-	if err != nil {
-		return nil, fmt.Errorf("synonyms: %w", err)
-	}
-	enricher, err := seeds.NewEnricher()
-	if err != nil {
-		return nil, fmt.Errorf("enricher: %w", err)
-	}
 	var o search.Options
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	o.Synonyms, o.Enrich = synonyms, enricher.Enrich
-	return search.New(ix, o)
+	return seedengine.New(ix, o)
 }
 
 // Seeds yields the embedded seed documents as one batch.
