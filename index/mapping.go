@@ -57,6 +57,20 @@ var KeywordFields = []string{FieldKind, FieldCountries, FieldRegions, FieldSecto
 // MetaTextFields are the analysed twins of the metadata lists.
 var MetaTextFields = []string{FieldCountries + TextSuffix, FieldRegions + TextSuffix, FieldSectors + TextSuffix, FieldAreas + TextSuffix, FieldPartners + TextSuffix}
 
+// plain is a text field outside _all, without term vectors.
+func plain(analyzer string, indexed, stored, docValues bool) *mapping.FieldMapping {
+	f := bleve.NewTextFieldMapping()
+	if analyzer != "" {
+		f.Analyzer = analyzer
+	}
+	f.Index = indexed
+	f.Store = stored
+	f.DocValues = docValues
+	f.IncludeTermVectors = false
+	f.IncludeInAll = false
+	return f
+}
+
 // NewMapping builds the one explicit mapping every index uses: BM25 scoring,
 // a static document mapping (only listed fields are indexed) and no _all field.
 func NewMapping() (*mapping.IndexMappingImpl, error) {
@@ -131,32 +145,13 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 		f.DocValues = true
 		dm.AddFieldMappingsAt(name, f)
 	}
-	sortKey := bleve.NewTextFieldMapping()
-	sortKey.Analyzer = analyzerSort
-	sortKey.Store = false
-	sortKey.IncludeTermVectors = false
-	sortKey.IncludeInAll = false
-	sortKey.DocValues = true
-	dm.AddFieldMappingsAt(FieldTitleSort, sortKey)
-
-	words := bleve.NewTextFieldMapping()
-	words.Analyzer = AnalyzerWords
-	words.Store = false
-	words.IncludeTermVectors = false
-	words.IncludeInAll = false
-	words.DocValues = false
-	dm.AddFieldMappingsAt(FieldWords, words)
-
+	// Title sort key: one lowercased token with doc values, for sorting.
+	dm.AddFieldMappingsAt(FieldTitleSort, plain(analyzerSort, true, false, true))
+	dm.AddFieldMappingsAt(FieldWords, plain(AnalyzerWords, true, false, false))
 	// The whole document as JSON: one stored field to load per hit instead
 	// of one per list, and GET /v1/documents/{id} returns exactly what was
 	// written.
-	source := bleve.NewTextFieldMapping()
-	source.Index = false
-	source.Store = true
-	source.IncludeTermVectors = false
-	source.IncludeInAll = false
-	source.DocValues = false
-	dm.AddFieldMappingsAt(FieldSource, source)
+	dm.AddFieldMappingsAt(FieldSource, plain("", false, true, false))
 
 	// No _all composite field: every query names its fields, and the
 	// composite costs a tenth of indexing time.

@@ -222,13 +222,15 @@ func (g *Generator) Documents(n int) []index.Document {
 	return out
 }
 
+func (g *Generator) weighted(weights ...int) int { return weighted(g.rng, weights...) }
+
 // weighted returns i with probability proportional to weights[i].
-func (g *Generator) weighted(weights ...int) int {
+func weighted(r *rand.Rand, weights ...int) int {
 	total := 0
 	for _, w := range weights {
 		total += w
 	}
-	x := g.rng.IntN(total)
+	x := r.IntN(total)
 	for i, w := range weights {
 		if x < w {
 			return i

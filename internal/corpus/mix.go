@@ -350,17 +350,4 @@ func (b *mixBuilder) suggest() (Query, bool) {
 	return Query{Class: Suggest, Text: typed}, true
 }
 
-func (b *mixBuilder) weighted(weights ...int) int {
-	total := 0
-	for _, w := range weights {
-		total += w
-	}
-	x := b.r.IntN(total)
-	for i, w := range weights {
-		if x < w {
-			return i
-		}
-		x -= w
-	}
-	return len(weights) - 1
-}
+func (b *mixBuilder) weighted(weights ...int) int { return weighted(b.r, weights...) }
