@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -134,7 +135,7 @@ func openBleve(path string) (bleve.Index, error) {
 	if _, err := os.Stat(filepath.Join(path, "index_meta.json")); err != nil {
 		return nil, fmt.Errorf("open index %s: not a Bleve index (%v); rebuild it with -rebuild", path, err)
 	}
-	idx, err := bleve.OpenUsing(path, map[string]interface{}{"bolt_timeout": "5s"})
+	idx, err := openUsingRecover(path)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w; the index may be damaged or in use by another process: rebuild it with -rebuild", path, err)
 	}
@@ -148,6 +149,21 @@ func openBleve(path string) (bleve.Index, error) {
 		return nil, fmt.Errorf("index %s was built with mapping version %q, this binary needs %q: rebuild it with -rebuild", path, v, MappingVersion)
 	}
 	return idx, nil
+}
+
+// openUsingRecover opens a scorch index, turning the panics and memory
+// faults of a damaged root.bolt into an error: bbolt asserts on a page that
+// does not identify as itself, and a file cut shorter than its meta page says
+// faults on the mapped range. Either must refuse the directory, not kill the
+// process.
+func openUsingRecover(path string) (idx bleve.Index, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			idx, err = nil, fmt.Errorf("the index store is damaged: %v", r)
+		}
+	}()
+	return bleve.OpenUsing(path, map[string]interface{}{"bolt_timeout": "5s"})
 }
 
 func displayPath(path string) string {

@@ -93,6 +93,23 @@ func TestDamagedIndexFailsClearly(t *testing.T) {
 		{"root.bolt overwritten", func(t *testing.T, dir string) {
 			garble(t, filepath.Join(generation(t, dir), "store", "root.bolt"))
 		}},
+		{"root.bolt pages garbled behind intact meta pages", func(t *testing.T, dir string) {
+			// bbolt trusts the meta pages and asserts on the first page
+			// that does not identify as itself: a panic, unless caught.
+			path := filepath.Join(generation(t, dir), "store", "root.bolt")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			meta := 2 * os.Getpagesize()
+			if len(b) <= meta {
+				t.Fatalf("root.bolt has %d bytes, want more than its two meta pages", len(b))
+			}
+			for i := meta; i < len(b); i++ {
+				b[i] = 0xA5
+			}
+			mustWrite(t, path, string(b))
+		}},
 		{"root.bolt removed", func(t *testing.T, dir string) {
 			if err := os.Remove(filepath.Join(generation(t, dir), "store", "root.bolt")); err != nil {
 				t.Fatal(err)
