@@ -50,6 +50,9 @@ type Index struct {
 	// can never serve an answer from before a write.
 	generation atomic.Uint64
 	closed     atomic.Bool
+
+	// sets holds the facet and filter bitmaps of the newest snapshot.
+	sets snapshotSets
 }
 
 const (

@@ -24,14 +24,9 @@ type Options struct {
 	Enrich func(*index.Document)
 	// Now gives the current time; nil = time.Now.
 	Now func() time.Time
-	// DisableCache turns off the facet-count cache, for measuring the
-	// engine without it. Counts are exact either way.
+	// DisableCache turns off the response cache, for measuring the
+	// engine without it.
 	DisableCache bool
-	// StoredFacetHits is the most matches whose facet counts are read from
-	// the stored documents instead of doc values (both give the same
-	// counts); 0 means a two-hundredth of the documents, between 500 and
-	// 5,000; negative means never.
-	StoredFacetHits int
 }
 
 // Engine answers searches and applies writes over one index.
@@ -50,17 +45,12 @@ type Engine struct {
 	// writeMu serialises writes so learned acronyms and the index agree.
 	writeMu sync.Mutex
 
-	// facetCache holds one facet's counts for one query; responses holds
-	// whole answers to repeated requests (browse pages, popular queries).
-	facetCache *lru[[]FacetValue]
-	responses  *lru[*Response]
+	// responses holds whole answers to repeated requests (browse pages,
+	// popular queries).
+	responses *lru[*Response]
 }
 
 const internalAcronyms = "acronyms"
-
-// facetCacheEntries bounds the facet cache: an entry is one facet's counts
-// (a few hundred values at most), so this is a few tens of MiB at worst.
-const facetCacheEntries = 4096
 
 // responseCacheEntries bounds the response cache; a response is one page of
 // hits and its facets, tens of KiB at most.
@@ -73,7 +63,6 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 	}
 	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}}
 	if !opts.DisableCache {
-		e.facetCache = newLRU[[]FacetValue](facetCacheEntries)
 		e.responses = newLRU[*Response](responseCacheEntries)
 	}
 	static, err := e.normalizeTable(opts.Synonyms)
@@ -301,7 +290,6 @@ func (e *Engine) Rebuild(ctx context.Context, src Source) (int, error) {
 }
 
 func (e *Engine) purgeCaches() {
-	e.facetCache.purge()
 	e.responses.purge()
 }
 

@@ -2,267 +2,126 @@ package search
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/mpower/labor-search/index"
 )
 
-// Status counts come from two date-range facets over the same hits:
-// ended (end before the day) and upcoming (start after it); the rest of
-// the dated documents are active.
-const (
-	facetEnded    = "status:ended"
-	facetUpcoming = "status:upcoming"
-)
+// windowGroup is the filter group of the from/to window; no facet has
+// this name, so every facet counts within the window.
+const windowGroup = "_window"
 
-// addFacetRequests asks Bleve for the given facets on req.
-func addFacetRequests(req *bleve.SearchRequest, facets []string, asOf time.Time) {
-	for _, f := range facets {
-		if f == FieldStatus {
-			ended := bleve.NewFacetRequest(index.FieldEnd, 1)
-			ended.AddDateTimeRange(StatusEnded, time.Time{}, asOf)
-			req.AddFacet(facetEnded, ended)
-			upcoming := bleve.NewFacetRequest(index.FieldStart, 1)
-			upcoming.AddDateTimeRange(StatusUpcoming, asOf.AddDate(0, 0, 1), time.Time{})
-			req.AddFacet(facetUpcoming, upcoming)
+// faceted turns the request's filters and facets into what the index
+// counts. A facet counts as if its own filter were not there (disjunctive
+// facets): picking Peru still shows how many Mexico would add.
+func (p *plan) faceted() index.Faceted {
+	var f index.Faceted
+	for _, name := range sortedKeys(p.req.Filters) {
+		conds := make([]index.Condition, 0, len(p.req.Filters[name]))
+		for _, v := range p.req.Filters[name] {
+			if name == FieldStatus {
+				conds = append(conds, statusCondition(v, p.asOf))
+			} else {
+				conds = append(conds, index.Condition{Field: facetFields[name], Value: v})
+			}
+		}
+		f.Filters = append(f.Filters, index.Filter{Group: name, AnyOf: conds})
+	}
+	if c, ok := windowCondition(p.req.From, p.req.To); ok {
+		f.Filters = append(f.Filters, index.Filter{Group: windowGroup, AnyOf: []index.Condition{c}})
+	}
+	for _, name := range p.req.Facets {
+		if name == FieldStatus {
+			var buckets []index.Bucket
+			for _, s := range []string{StatusActive, StatusEnded, StatusUpcoming} {
+				buckets = append(buckets, index.Bucket{Label: s, Cond: statusCondition(s, p.asOf)})
+			}
+			f.Facets = append(f.Facets, index.Facet{Name: name, Buckets: buckets})
 			continue
 		}
-		req.AddFacet(f, bleve.NewFacetRequest(facetFields[f], termFacetScan))
+		f.Facets = append(f.Facets, index.Facet{Name: name, Field: facetFields[name]})
 	}
+	return f
 }
 
-// facetValues reads one facet's counts from a result, unordered.
-func facetValues(res *bleve.SearchResult, f string) []FacetValue {
-	if f == FieldStatus {
-		ended, upcoming := res.Facets[facetEnded], res.Facets[facetUpcoming]
-		if ended == nil || upcoming == nil {
-			return []FacetValue{}
+// statusCondition matches documents with a status on a day, as
+// statusQuery does; both days of a period count as inside it.
+func statusCondition(status string, asOf time.Time) index.Condition {
+	a := index.DayOf(asOf)
+	c := index.Condition{Key: fmt.Sprintf("status:%s@%d", status, a)}
+	switch status {
+	case StatusUpcoming:
+		c.Dates = func(start, _ index.Day) bool { return start != index.NoDay && start > a }
+	case StatusEnded:
+		c.Dates = func(_, end index.Day) bool { return end != index.NoDay && end < a }
+	default:
+		c.Dates = func(start, end index.Day) bool {
+			return start != index.NoDay && end != index.NoDay && start <= a && end >= a
 		}
-		rangeCount := func(fr *bsearch.FacetResult) int {
-			n := 0
-			for _, r := range fr.DateRanges {
-				n += r.Count
+	}
+	return c
+}
+
+// windowCondition keeps periods overlapping [from, to]: those starting by
+// its end and ending by its start. Documents without dates have no period.
+func windowCondition(from, to time.Time) (index.Condition, bool) {
+	if from.IsZero() && to.IsZero() {
+		return index.Condition{}, false
+	}
+	f, t := index.DayOf(from), index.DayOf(to)
+	return index.Condition{
+		Key: fmt.Sprintf("window:%d:%d:%t:%t", f, t, from.IsZero(), to.IsZero()),
+		Dates: func(start, end index.Day) bool {
+			if !to.IsZero() && (start == index.NoDay || start > t) {
+				return false
 			}
-			return n
-		}
-		e, u := rangeCount(ended), rangeCount(upcoming)
-		dated := int(res.Total) - upcoming.Missing
-		return []FacetValue{
-			{Value: StatusActive, Count: dated - e - u},
-			{Value: StatusEnded, Count: e},
-			{Value: StatusUpcoming, Count: u},
-		}
-	}
-	fr := res.Facets[f]
-	if fr == nil || fr.Terms == nil {
-		return []FacetValue{}
-	}
-	terms := fr.Terms.Terms()
-	out := make([]FacetValue, 0, len(terms))
-	for _, t := range terms {
-		out = append(out, FacetValue{Value: t.Term, Count: t.Count})
-	}
-	return out
+			return from.IsZero() || end != index.NoDay && end >= f
+		},
+	}, true
 }
 
-// facetCounts counts one facet over the documents q matches, from the
-// cache when the same question was answered since the last write.
-func (e *Engine) facetCounts(ctx context.Context, q query.Query, f string, asOf time.Time, size setSize, limit int) ([]FacetValue, error) {
-	generation := e.ix.Generation()
-	if vals, ok := e.cachedFacet(q, f, asOf, generation); ok {
-		return vals, nil
+// searchFaceted runs req over q and counts the request's facets over the
+// same hits. When a requested facet is also filtered, q runs unfiltered and
+// the filters are applied to its hits as document sets, so each facet can
+// be counted without its own filter in the same pass; otherwise Bleve
+// applies the filters, which lets a narrow filter skip most of q's matches.
+func (e *Engine) searchFaceted(ctx context.Context, p *plan, q query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
+	spec := p.faceted()
+	disjunctive := false
+	for _, f := range p.req.Facets {
+		if _, ok := p.req.Filters[f]; ok {
+			disjunctive = true
+		}
 	}
-	counts, err := e.countFacets(ctx, q, []string{f}, asOf, size, -1, limit)
+	if disjunctive {
+		req.Query = q
+	} else {
+		req.Query = p.filtered(q, "")
+		spec.Filters = nil
+	}
+	res, counts, err := e.ix.SearchFaceted(ctx, req, spec)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("search: %w", err)
 	}
-	e.storeFacet(q, f, asOf, generation, counts[f])
-	return counts[f], nil
-}
-
-// storedFacetLimit is the most matches whose facets are counted from
-// their stored documents rather than from doc values. Doc values are kept
-// in compressed chunks of 1,024 documents per field, so hits scattered
-// thinly decompress a chunk per hit and field (two thirds of a selective
-// query's time at a million documents, measured), while a stored document
-// is read once for every facet, at about 45 µs (finding it by id, then
-// decoding its JSON). Measured at a million documents, doc values win from
-// about five hits per chunk, a two-hundredth of the index. The bounds keep
-// small indexes on the stored path and the memory of one request in check.
-func (e *Engine) storedFacetLimit() int {
-	switch n := e.opts.StoredFacetHits; {
-	case n > 0:
-		return n
-	case n < 0:
-		return -1
-	}
-	docs, err := e.ix.Count()
-	if err != nil {
-		return minStoredFacetHits
-	}
-	return int(min(max(docs/200, minStoredFacetHits), maxStoredFacetHits))
-}
-
-const (
-	minStoredFacetHits = 500
-	maxStoredFacetHits = 5000
-)
-
-// countFacets counts facets over the documents q matches. size is what is
-// known of their number before counting, total their number when known
-// (else -1) and limit the storedFacetLimit; a set of unknown size is counted first, which is cheap next to
-// visiting doc values, to pick the method.
-func (e *Engine) countFacets(ctx context.Context, q query.Query, fields []string, asOf time.Time, size setSize, total int64, limit int) (map[string][]FacetValue, error) {
-	if size == sizeUnknown && limit > 0 {
-		if total < 0 {
-			n, err := e.count(ctx, q)
-			if err != nil {
-				return nil, err
-			}
-			total = int64(n)
-		}
-		if total <= int64(limit) {
-			size, limit = sizeSmall, int(total)
-		}
-	}
-	out := make(map[string][]FacetValue, len(fields))
-	if size == sizeSmall && limit >= 0 {
-		var res *bleve.SearchResult
-		if limit > 0 {
-			req := bleve.NewSearchRequestOptions(q, limit, 0, false)
-			req.Score = bleve.ScoreNone
-			req.Fields = []string{index.FieldSource}
-			var err error
-			if res, err = e.ix.Search(ctx, req); err != nil {
-				return nil, err
-			}
-		}
-		// A write between counting and reading may push the set past the
-		// limit; then count on doc values instead.
-		if res == nil || res.Total <= uint64(len(res.Hits)) {
-			var docs []*index.Document
-			if res != nil {
-				docs = make([]*index.Document, 0, len(res.Hits))
-				for _, h := range res.Hits {
-					src, _ := h.Fields[index.FieldSource].(string)
-					if d, err := index.DecodeSource([]byte(src)); err == nil {
-						docs = append(docs, d)
-					}
-				}
-			}
-			for _, f := range fields {
-				out[f] = countDocs(docs, f, asOf)
-			}
-			return out, nil
-		}
-	}
-	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
-	req.Score = bleve.ScoreNone
-	addFacetRequests(req, fields, asOf)
-	res, err := e.ix.Search(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range fields {
-		out[f] = facetValues(res, f)
-	}
-	return out, nil
-}
-
-// countDocs counts one facet over stored documents, exactly as the doc
-// values would: each value once per document.
-func countDocs(docs []*index.Document, f string, asOf time.Time) []FacetValue {
-	counts := map[string]int{}
-	if f == FieldStatus {
-		counts = map[string]int{StatusActive: 0, StatusEnded: 0, StatusUpcoming: 0}
-	}
-	for _, d := range docs {
-		var vals []string
-		switch f {
-		case FieldCountry:
-			vals = d.Countries
-		case FieldRegion:
-			vals = d.Regions
-		case FieldSector:
-			vals = d.Sectors
-		case FieldArea:
-			vals = d.Areas
-		case FieldPartner:
-			vals = d.Partners
-		case FieldKind:
-			vals = []string{d.Kind}
-		case FieldStatus:
-			if s := statusOf(d.Start, d.End, asOf); s != nil {
-				vals = []string{*s}
-			}
-		}
-		for i, v := range vals {
-			if v != "" && !contains(vals[:i], v) {
-				counts[v]++
-			}
-		}
-	}
-	out := make([]FacetValue, 0, len(counts))
-	for _, v := range sortedKeys(counts) {
-		out = append(out, FacetValue{Value: v, Count: counts[v]})
-	}
-	return out
-}
-
-// cachedFacet looks up counts computed for the same documents at the same
-// index generation; the generation is read before the search that computes
-// an entry, so a write during it leaves the entry under the old generation.
-func (e *Engine) cachedFacet(q query.Query, f string, asOf time.Time, generation uint64) ([]FacetValue, bool) {
-	if e.facetCache == nil {
-		return nil, false
-	}
-	key, ok := facetKey(q, f, asOf, generation)
-	if !ok {
-		return nil, false
-	}
-	return e.facetCache.get(key)
-}
-
-func (e *Engine) storeFacet(q query.Query, f string, asOf time.Time, generation uint64, vals []FacetValue) {
-	if e.facetCache == nil {
-		return
-	}
-	if key, ok := facetKey(q, f, asOf, generation); ok {
-		e.facetCache.put(key, vals)
-	}
-}
-
-func facetKey(q query.Query, f string, asOf time.Time, generation uint64) (string, bool) {
-	b, err := json.Marshal(q)
-	if err != nil {
-		return "", false
-	}
-	return fmt.Sprintf("%d|%s|%s|%s", generation, f, asOf.Format(index.DateLayout), b), true
+	return res, p.finishFacets(counts.Counts), nil
 }
 
 // finishFacets orders each facet by count then value, keeps facet_size
 // values, and always lists the values the visitor selected.
-func (e *Engine) finishFacets(ctx context.Context, p *plan, core query.Query, facets map[string][]FacetValue) (map[string][]FacetValue, error) {
-	out := make(map[string][]FacetValue, len(facets))
-	for f, vals := range facets {
-		vals = append([]FacetValue{}, vals...)
-		if f == FieldStatus {
+func (p *plan) finishFacets(counts map[string]map[string]int) map[string][]FacetValue {
+	out := make(map[string][]FacetValue, len(counts))
+	for f, byValue := range counts {
+		vals := make([]FacetValue, 0, len(byValue))
+		for v, n := range byValue {
 			// All three statuses are always shown, with zeros.
-		} else {
-			kept := vals[:0]
-			for _, v := range vals {
-				if v.Count > 0 {
-					kept = append(kept, v)
-				}
+			if n > 0 || f == FieldStatus {
+				vals = append(vals, FacetValue{Value: v, Count: n})
 			}
-			vals = kept
 		}
 		sort.Slice(vals, func(i, j int) bool {
 			if vals[i].Count != vals[j].Count {
@@ -270,44 +129,67 @@ func (e *Engine) finishFacets(ctx context.Context, p *plan, core query.Query, fa
 			}
 			return vals[i].Value < vals[j].Value
 		})
-		all := vals
 		if len(vals) > p.req.FacetSize {
 			vals = vals[:p.req.FacetSize]
 		}
 		for _, sel := range p.req.Filters[f] {
-			if hasValue(vals, sel) {
-				continue
+			if !hasValue(vals, sel) {
+				vals = append(vals, FacetValue{Value: sel, Count: byValue[sel]})
 			}
-			v := FacetValue{Value: sel}
-			if i := indexOfValue(all, sel); i >= 0 {
-				v.Count = all[i].Count
-			} else if len(all) >= termFacetScan {
-				// Beyond what Bleve returned: count it on its own.
-				t := bleve.NewTermQuery(sel)
-				t.SetField(facetFields[f])
-				b := bleve.NewBooleanQuery()
-				b.AddMust(p.filtered(core, f))
-				b.AddFilter(t)
-				n, err := e.count(ctx, b)
-				if err != nil {
-					return nil, err
-				}
-				v.Count = int(n)
-			}
-			vals = append(vals, v)
 		}
 		out[f] = vals
 	}
-	return out, nil
+	return out
 }
 
-func hasValue(vals []FacetValue, v string) bool { return indexOfValue(vals, v) >= 0 }
-
-func indexOfValue(vals []FacetValue, v string) int {
+func hasValue(vals []FacetValue, v string) bool {
 	for i := range vals {
 		if vals[i].Value == v {
-			return i
+			return true
 		}
 	}
-	return -1
+	return false
+}
+
+// browseOrder is how a request without text is ordered from the index's
+// document sets; ok is false when Bleve must order it (by title).
+func (p *plan) browseOrder(keep []int) (index.BrowseOrder, bool) {
+	if len(keep) > 0 || len(p.excluded) > 0 {
+		return index.BrowseOrder{}, false
+	}
+	switch s := p.req.Sort; s {
+	case "relevance":
+		// No text to rank by: projects first, newest first.
+		o := index.BrowseOrder{Field: index.FieldStart, Desc: true}
+		if p.demote {
+			o.First = &index.Condition{Field: index.FieldKind, Value: index.KindProject}
+		}
+		return o, true
+	case "start", "-start":
+		return index.BrowseOrder{Field: index.FieldStart, Desc: s[0] == '-'}, true
+	case "end", "-end":
+		return index.BrowseOrder{Field: index.FieldEnd, Desc: s[0] == '-'}, true
+	}
+	return index.BrowseOrder{}, false
+}
+
+// browse answers a request without text: filters, facets and order all
+// come from document sets, and only the page's documents are read.
+func (e *Engine) browse(ctx context.Context, p *plan, order index.BrowseOrder) (*Response, error) {
+	r := p.req
+	ids, counts, err := e.ix.Browse(ctx, p.faceted(), order, (r.Page-1)*r.PerPage, r.PerPage)
+	if err != nil {
+		return nil, fmt.Errorf("browse: %w", err)
+	}
+	hits := make([]Hit, 0, len(ids))
+	for _, id := range ids {
+		d, ok, err := e.ix.Get(id)
+		if err != nil {
+			return nil, fmt.Errorf("browse: %w", err)
+		}
+		if ok {
+			hits = append(hits, hitOf(d, p.asOf))
+		}
+	}
+	return &Response{Total: counts.Total, Hits: hits, Facets: p.finishFacets(counts.Counts)}, nil
 }

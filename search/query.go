@@ -256,11 +256,6 @@ type expansion struct {
 	known       bool        // the word itself is in the index
 	typos       []candidate // closest indexed words
 	completions int
-	// bound is at most how many documents the word's clause matches: the
-	// document frequencies of everything it expands to, summed; 0 when
-	// unknown (synonyms and compounds are phrases whose count is not at
-	// hand).
-	bound uint64
 }
 
 // wordClause matches one word: itself, its synonyms, its parts when it is a
@@ -275,12 +270,6 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 		}
 		seen[s] = true
 		clauses = append(clauses, termGroupIn(fields, s, boost))
-		// Counting stops once the bound is past what it decides.
-		if v != nil && exp != nil && exp.bound <= maxStoredFacetHits {
-			for _, f := range fields {
-				exp.bound += v.fieldFreq(f.field, s)
-			}
-		}
 	}
 	addTerm := func(w string, boost float64) { addTermIn(textFields, w, boost) }
 	// Completions and near spellings are looked for in the text only: the
@@ -321,10 +310,6 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 			b = boostTypo2
 		}
 		addExpansion(c.term, b)
-	}
-	if len(clauses) > len(seen) {
-		// Phrases (synonyms, compounds) match documents not counted above.
-		exp.bound = 0
 	}
 	return bleve.NewDisjunctionQuery(clauses...)
 }

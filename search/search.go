@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -28,10 +27,6 @@ var facetFields = map[string]string{
 	FieldPartner: index.FieldPartners,
 	FieldKind:    index.FieldKind,
 }
-
-// termFacetScan is how many values Bleve returns per term facet before we
-// order and trim them; a selected value beyond it is counted on its own.
-const termFacetScan = 1000
 
 // normalize checks a request and fills its defaults.
 func (e *Engine) normalize(r *Request) error {
@@ -194,11 +189,6 @@ type plan struct {
 	// demote is set when the index holds documents other than projects,
 	// whose scores are then scaled down.
 	demote bool
-	// filterBounds holds, per filtered keyword field, how many documents
-	// have any of its values: no more can pass that filter.
-	filterBounds map[string]uint64
-	// storedLimit is the engine's storedFacetLimit for this search.
-	storedLimit int
 }
 
 // core is the text part keeping the units whose indexes are in keep.
@@ -228,44 +218,6 @@ func (p *plan) core(keep []int) query.Query {
 		}
 		return d.Score, nil
 	}, []string{index.FieldKind}, nil)
-}
-
-// setSize is what is known, before a query runs, of how many documents it
-// matches; it picks how facets are counted.
-type setSize int
-
-const (
-	sizeUnknown setSize = iota
-	// sizeSmall: at most the stored-facet limit, by the bound of a part.
-	sizeSmall
-	// sizeLarge: browsing, where the filters are the only narrowing.
-	sizeLarge
-)
-
-// sizeOf bounds what the units in keep match with every filter but skip: a
-// conjunction matches no more documents than its narrowest part, a unit or
-// a filter.
-func (p *plan) sizeOf(keep []int, skip string, limit int) setSize {
-	if limit > 0 {
-		for f, b := range p.filterBounds {
-			if f != skip && b <= uint64(limit) {
-				return sizeSmall
-			}
-		}
-		for _, i := range keep {
-			u := p.parsed.units[i]
-			if u.quoted || len(u.words) != 1 {
-				continue
-			}
-			if b := p.exps[i][0].bound; b > 0 && b <= uint64(limit) {
-				return sizeSmall
-			}
-		}
-	}
-	if len(keep) == 0 {
-		return sizeLarge
-	}
-	return sizeUnknown
 }
 
 // all lists every unit index.
@@ -366,11 +318,9 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 		}
 	}
 	p.filters = filterClauses(&r, p.asOf)
-	p.storedLimit = e.storedFacetLimit()
 	if err := e.ix.WithReader(func(rd bindex.IndexReader) error {
 		v := newVocab(rd)
 		p.demote = hasOtherKinds(rd)
-		p.filterBounds = filterBounds(rd, r.Filters)
 		parsed, err := e.parse(r.Query, v)
 		if err != nil {
 			return err
@@ -437,105 +387,15 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 // run answers with the kept units required.
 func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error) {
 	r := p.req
-	core := p.core(keep)
-	main := e.hitsRequest(p, p.filtered(core, ""), (r.Page-1)*r.PerPage, r.PerPage)
-	res, facets, err := e.searchWithFacets(ctx, p, core, keep, main)
+	if order, ok := p.browseOrder(keep); ok {
+		return e.browse(ctx, p, order)
+	}
+	req := e.hitsRequest(p, nil, (r.Page-1)*r.PerPage, r.PerPage)
+	res, facets, err := e.searchFaceted(ctx, p, p.core(keep), req)
 	if err != nil {
 		return nil, err
 	}
-	resp := &Response{Total: res.Total, Hits: e.hits(res.Hits, p.asOf)}
-	resp.Facets, err = e.finishFacets(ctx, p, core, facets)
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
-}
-
-// searchWithFacets runs main (when given) and counts the requested facets
-// over core. Facets whose field is not filtered count the documents main
-// matches: from the cache, riding along with main when it browses many
-// documents, else counted once main has said how many it matched. Each
-// filtered facet needs its own count without its own filter (disjunctive
-// facets); those run concurrently with main.
-func (e *Engine) searchWithFacets(ctx context.Context, p *plan, core query.Query, keep []int, main *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
-	size := p.sizeOf(keep, "", p.storedLimit)
-	r := p.req
-	shared := p.filtered(core, "")
-	generation := e.ix.Generation()
-	facets := map[string][]FacetValue{}
-	var inline, separate []string
-	for _, f := range r.Facets {
-		if _, filtered := r.Filters[f]; filtered {
-			separate = append(separate, f)
-		} else if vals, ok := e.cachedFacet(shared, f, p.asOf, generation); ok {
-			facets[f] = vals
-		} else {
-			inline = append(inline, f)
-		}
-	}
-	// Facets ride along with main only when it certainly matches many
-	// documents; otherwise main runs alone and its total picks the method.
-	rideAlong := size == sizeLarge && len(inline) > 0
-	if rideAlong && main == nil {
-		main = bleve.NewSearchRequestOptions(shared, 0, 0, false)
-		main.Score = bleve.ScoreNone
-	}
-	if rideAlong {
-		addFacetRequests(main, inline, p.asOf)
-	}
-
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		firstEr error
-	)
-	for _, f := range separate {
-		wg.Add(1)
-		go func(f string) {
-			defer wg.Done()
-			vals, err := e.facetCounts(ctx, p.filtered(core, f), f, p.asOf, p.sizeOf(keep, f, p.storedLimit), p.storedLimit)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstEr == nil {
-				firstEr = err
-			}
-			facets[f] = vals
-		}(f)
-	}
-	var (
-		res    *bleve.SearchResult
-		counts map[string][]FacetValue
-		err    error
-	)
-	if main != nil {
-		res, err = e.ix.Search(ctx, main)
-	}
-	if err == nil && len(inline) > 0 {
-		if rideAlong {
-			counts = map[string][]FacetValue{}
-			for _, f := range inline {
-				counts[f] = facetValues(res, f)
-			}
-		} else {
-			total := int64(-1)
-			if res != nil {
-				total = int64(res.Total)
-			}
-			counts, err = e.countFacets(ctx, shared, inline, p.asOf, size, total, p.storedLimit)
-		}
-	}
-	wg.Wait()
-	if err != nil {
-		return nil, nil, fmt.Errorf("search: %w", err)
-	}
-	if firstEr != nil {
-		return nil, nil, fmt.Errorf("facets: %w", firstEr)
-	}
-	for _, f := range inline {
-		facets[f] = counts[f]
-		e.storeFacet(shared, f, p.asOf, generation, facets[f])
-	}
-	return res, facets, nil
+	return &Response{Total: res.Total, Hits: e.hits(res.Hits, p.asOf), Facets: facets}, nil
 }
 
 // runRelaxed answers with only the kept units required: the documents that
@@ -564,15 +424,13 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, allTotal u
 	if restSize > 0 {
 		hits = append(hits, e.hits(res.Hits, p.asOf)...)
 	}
-	_, facets, err := e.searchWithFacets(ctx, p, core, keep, nil)
+	counting := bleve.NewSearchRequestOptions(nil, 0, 0, false)
+	counting.Score = bleve.ScoreNone
+	_, facets, err := e.searchFaceted(ctx, p, core, counting)
 	if err != nil {
 		return nil, err
 	}
-	resp := &Response{Total: allTotal + res.Total, Hits: hits}
-	resp.Facets, err = e.finishFacets(ctx, p, core, facets)
-	if err != nil {
-		return nil, err
-	}
+	resp := &Response{Total: allTotal + res.Total, Hits: hits, Facets: facets}
 	kept := map[int]bool{}
 	for _, i := range keep {
 		kept[i] = true
@@ -630,7 +488,8 @@ func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.Sear
 	return req
 }
 
-// sortOrder always ends in the document id, so equal keys page stably.
+// sortOrder ends field sorts in the document id, so equal keys page
+// stably.
 func sortOrder(s string, browse bool) bsearch.SortOrder {
 	date := func(field string, desc bool) bsearch.SearchSort {
 		return &bsearch.SortField{Field: field, Type: bsearch.SortFieldAsDate, Desc: desc, Missing: bsearch.SortFieldMissingLast}
@@ -648,7 +507,10 @@ func sortOrder(s string, browse bool) bsearch.SortOrder {
 	if browse {
 		return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, date(index.FieldStart, true), id}
 	}
-	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, id}
+	// Ranked by score alone: a tie-break on the id would read every hit's
+	// id from its stored fields (a fifth of a broad query's time at a
+	// million documents); Bleve breaks exact ties by document order.
+	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}}
 }
 
 func (e *Engine) hits(matches bsearch.DocumentMatchCollection, asOf time.Time) []Hit {
@@ -659,18 +521,8 @@ func (e *Engine) hits(matches bsearch.DocumentMatchCollection, asOf time.Time) [
 		if err != nil {
 			d = &index.Document{ID: m.ID}
 		}
-		h := Hit{
-			ID: d.ID, Kind: d.Kind, Title: d.Title, Description: d.Description,
-			Countries: nonNil(d.Countries), Regions: nonNil(d.Regions), Sectors: nonNil(d.Sectors),
-			Areas: nonNil(d.Areas), Partners: nonNil(d.Partners), Funder: d.Funder,
-			Status: statusOf(d.Start, d.End, asOf), Score: m.Score,
-		}
-		if d.Start != "" {
-			h.Start = &d.Start
-		}
-		if d.End != "" {
-			h.End = &d.End
-		}
+		h := hitOf(d, asOf)
+		h.Score = m.Score
 		if len(m.Fragments) > 0 {
 			h.Highlights = map[string][]string{}
 			for _, f := range []string{index.FieldTitle, index.FieldDescription} {
@@ -682,6 +534,22 @@ func (e *Engine) hits(matches bsearch.DocumentMatchCollection, asOf time.Time) [
 		out = append(out, h)
 	}
 	return out
+}
+
+func hitOf(d *index.Document, asOf time.Time) Hit {
+	h := Hit{
+		ID: d.ID, Kind: d.Kind, Title: d.Title, Description: d.Description,
+		Countries: nonNil(d.Countries), Regions: nonNil(d.Regions), Sectors: nonNil(d.Sectors),
+		Areas: nonNil(d.Areas), Partners: nonNil(d.Partners), Funder: d.Funder,
+		Status: statusOf(d.Start, d.End, asOf),
+	}
+	if d.Start != "" {
+		h.Start = &d.Start
+	}
+	if d.End != "" {
+		h.End = &d.End
+	}
+	return h
 }
 
 func nonNil(s []string) []string {
@@ -746,28 +614,4 @@ func hasOtherKinds(r bindex.IndexReader) bool {
 			return true
 		}
 	}
-}
-
-// filterBounds sums, for each filtered keyword field, the document
-// frequencies of its values.
-func filterBounds(r bindex.IndexReader, filters map[string][]string) map[string]uint64 {
-	out := map[string]uint64{}
-	for f, vals := range filters {
-		field, ok := facetFields[f]
-		if !ok {
-			continue // status has no terms to count
-		}
-		var n uint64
-		for _, v := range vals {
-			tfr, err := r.TermFieldReader(context.Background(), []byte(v), field, false, false, false)
-			if err != nil {
-				n = ^uint64(0)
-				break
-			}
-			n += tfr.Count()
-			_ = tfr.Close()
-		}
-		out[f] = n
-	}
-	return out
 }
