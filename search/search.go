@@ -395,6 +395,9 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 	if err != nil {
 		return nil, err
 	}
+	if err := e.highlight(ctx, p, req.Query, res.Hits); err != nil {
+		return nil, err
+	}
 	return &Response{Total: res.Total, Hits: e.hits(res.Hits, p.asOf), Facets: facets}, nil
 }
 
@@ -405,9 +408,9 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, allTotal u
 	from, size := (r.Page-1)*r.PerPage, r.PerPage
 	var hits []Hit
 	if uint64(from) < allTotal {
-		res, err := e.ix.Search(ctx, e.hitsRequest(p, p.filtered(p.core(p.all()), ""), from, size))
+		res, err := e.searchHits(ctx, p, e.hitsRequest(p, p.filtered(p.core(p.all()), ""), from, size))
 		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
+			return nil, err
 		}
 		hits = e.hits(res.Hits, p.asOf)
 	}
@@ -417,9 +420,9 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, allTotal u
 	rest.AddMustNot(bleve.NewConjunctionQuery(p.clauses...))
 	restFrom := max(0, from-int(allTotal))
 	restSize := size - len(hits)
-	res, err := e.ix.Search(ctx, e.hitsRequest(p, p.filtered(rest, ""), restFrom, max(restSize, 0)))
+	res, err := e.searchHits(ctx, p, e.hitsRequest(p, p.filtered(rest, ""), restFrom, max(restSize, 0)))
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, err
 	}
 	if restSize > 0 {
 		hits = append(hits, e.hits(res.Hits, p.asOf)...)
@@ -472,10 +475,6 @@ func (e *Engine) count(ctx context.Context, q query.Query) (uint64, error) {
 func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.SearchRequest {
 	req := bleve.NewSearchRequestOptions(q, size, from, false)
 	req.Fields = []string{index.FieldSource}
-	if !p.req.NoHighlight && len(p.clauses) > 0 {
-		req.Highlight = bleve.NewHighlightWithStyle("html")
-		req.Highlight.Fields = []string{index.FieldTitle, index.FieldDescription}
-	}
 	browse := len(p.clauses) == 0
 	// Browsing a corpus of projects only, every score is the same: skip
 	// scoring and sort by date alone.
@@ -486,6 +485,47 @@ func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.Sear
 	}
 	req.SortByCustom(sortOrder(p.req.Sort, browse))
 	return req
+}
+
+// searchHits runs a request for a page of hits and highlights them.
+func (e *Engine) searchHits(ctx context.Context, p *plan, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	res, err := e.ix.Search(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if err := e.highlight(ctx, p, req.Query, res.Hits); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// highlight marks the words q matched in the page's hits. Highlighting in
+// the search itself would make every term searcher read the positions of
+// every matching document (a tenth of a broad query's time); q runs again
+// over the page's documents only.
+func (e *Engine) highlight(ctx context.Context, p *plan, q query.Query, hits bsearch.DocumentMatchCollection) error {
+	if p.req.NoHighlight || len(p.clauses) == 0 || len(hits) == 0 {
+		return nil
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), q), len(ids), 0, false)
+	req.Highlight = bleve.NewHighlightWithStyle("html")
+	req.Highlight.Fields = []string{index.FieldTitle, index.FieldDescription}
+	res, err := e.ix.Search(ctx, req)
+	if err != nil {
+		return fmt.Errorf("highlight: %w", err)
+	}
+	byID := make(map[string]bsearch.FieldFragmentMap, len(res.Hits))
+	for _, h := range res.Hits {
+		byID[h.ID] = h.Fragments
+	}
+	for _, h := range hits {
+		h.Fragments = byID[h.ID]
+	}
+	return nil
 }
 
 // sortOrder ends field sorts in the document id, so equal keys page
