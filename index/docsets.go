@@ -161,20 +161,22 @@ type docSets struct {
 	offsets []uint64
 	size    uint64
 
-	mu     sync.Mutex
-	fields map[string]map[string]*roaring.Bitmap
-	days   map[string][]Day
-	keyed  map[string]*roaring.Bitmap
+	mu       sync.Mutex
+	fields   map[string]map[string]*roaring.Bitmap
+	days     map[string][]Day
+	keyed    map[string]*roaring.Bitmap
+	forwards map[string]*forwardIndex
 	// liveDocs is every document not deleted.
 	liveDocs *roaring.Bitmap
 }
 
 func newDocSets(snap *scorch.IndexSnapshot) *docSets {
 	d := &docSets{
-		snap:   snap,
-		fields: map[string]map[string]*roaring.Bitmap{},
-		days:   map[string][]Day{},
-		keyed:  map[string]*roaring.Bitmap{},
+		snap:     snap,
+		fields:   map[string]map[string]*roaring.Bitmap{},
+		days:     map[string][]Day{},
+		keyed:    map[string]*roaring.Bitmap{},
+		forwards: map[string]*forwardIndex{},
 	}
 	for _, seg := range snap.Segments() {
 		d.offsets = append(d.offsets, d.size)
@@ -340,6 +342,102 @@ func (d *docSets) condition(c Condition) (*roaring.Bitmap, error) {
 	return b, nil
 }
 
+// forwardIndex lists, for one keyword field, each document's values as
+// ordinals, beside each value's documents.
+type forwardIndex struct {
+	values []string
+	docs   []*roaring.Bitmap // by ordinal
+	start  []uint32          // document n's ordinals are ords[start[n]:start[n+1]]
+	ords   []uint32
+}
+
+// forward is the forward index of a keyword field.
+func (d *docSets) forward(field string) (*forwardIndex, error) {
+	m, err := d.field(field)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if fw, ok := d.forwards[field]; ok {
+		return fw, nil
+	}
+	fw := &forwardIndex{values: make([]string, 0, len(m)), start: make([]uint32, d.size+1)}
+	for v := range m {
+		fw.values = append(fw.values, v)
+	}
+	sort.Strings(fw.values)
+	fw.docs = make([]*roaring.Bitmap, len(fw.values))
+	for i, v := range fw.values {
+		fw.docs[i] = m[v]
+		it := m[v].Iterator()
+		for it.HasNext() {
+			fw.start[it.Next()+1]++
+		}
+	}
+	for n := 1; n < len(fw.start); n++ {
+		fw.start[n] += fw.start[n-1]
+	}
+	fw.ords = make([]uint32, fw.start[d.size])
+	fill := append([]uint32(nil), fw.start[:d.size]...)
+	for i := range fw.values {
+		it := fw.docs[i].Iterator()
+		for it.HasNext() {
+			n := it.Next()
+			fw.ords[fill[n]] = uint32(i)
+			fill[n]++
+		}
+	}
+	d.forwards[field] = fw
+	return fw, nil
+}
+
+// count adds to counts the documents of over holding each value. A small
+// set is counted document by document; a large one value by value, as the
+// cardinality of an intersection, which costs about the same whatever the
+// set's size.
+func (fw *forwardIndex) count(over *roaring.Bitmap, counts map[string]int) {
+	if over.GetCardinality() > uint64((len(fw.start)-1)/16) {
+		fw.countByValue(over, counts)
+	} else {
+		fw.countByDocument(over, counts)
+	}
+}
+
+func (fw *forwardIndex) countByValue(over *roaring.Bitmap, counts map[string]int) {
+	for i, b := range fw.docs {
+		if n := over.AndCardinality(b); n > 0 {
+			counts[fw.values[i]] = int(n)
+		}
+	}
+}
+
+func (fw *forwardIndex) countByDocument(over *roaring.Bitmap, counts map[string]int) {
+	docs := len(fw.start) - 1
+	byOrd := make([]int, len(fw.values))
+	it := over.ManyIterator()
+	buf := make([]uint32, 1024)
+	for {
+		got := it.NextMany(buf)
+		if got == 0 {
+			break
+		}
+		for _, n := range buf[:got] {
+			if int(n) >= docs {
+				continue
+			}
+			for _, o := range fw.ords[fw.start[n]:fw.start[n+1]] {
+				byOrd[o]++
+			}
+		}
+	}
+	for i, n := range byOrd {
+		if n > 0 {
+			counts[fw.values[i]] = n
+		}
+	}
+}
+
 // filters is, per group, the documents passing that group's filters.
 func (d *docSets) filters(fs []Filter) (map[string]*roaring.Bitmap, error) {
 	out := make(map[string]*roaring.Bitmap, len(fs))
@@ -395,15 +493,11 @@ func (d *docSets) count(hits *roaring.Bitmap, groups map[string]*roaring.Bitmap,
 		}
 		counts := map[string]int{}
 		if f.Field != "" {
-			m, err := d.field(f.Field)
+			fw, err := d.forward(f.Field)
 			if err != nil {
 				return nil, err
 			}
-			for v, docs := range m {
-				if n := over.AndCardinality(docs); n > 0 {
-					counts[v] = int(n)
-				}
-			}
+			fw.count(over, counts)
 		}
 		for _, b := range f.Buckets {
 			docs, err := d.condition(b.Cond)

@@ -1,0 +1,226 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/google/go-cmp/cmp"
+)
+
+// randomCorpus writes n documents in several batches (so the index has
+// several segments), then rewrites and deletes some, and returns the
+// documents that remain by id.
+func randomCorpus(t *testing.T, ix *Index, n int, seed uint64) map[string]Document {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	countries := []string{"Peru", "Mexico", "Chile", "Ghana", "Viet Nam", "Côte d'Ivoire"}
+	docs := map[string]Document{}
+	write := func(batch []Document, deletes []string) {
+		if err := ix.Batch(batch, deletes); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range batch {
+			docs[d.ID] = d
+		}
+		for _, id := range deletes {
+			delete(docs, id)
+		}
+	}
+	newDoc := func(i int) Document {
+		d := Document{ID: fmt.Sprintf("doc-%05d", i), Kind: KindProject, Title: "project", Description: "about work"}
+		for _, c := range countries {
+			if rng.IntN(3) == 0 {
+				d.Countries = append(d.Countries, c)
+			}
+		}
+		if rng.IntN(10) > 0 {
+			// Few distinct days, so many documents share one.
+			start := time.Date(2015+rng.IntN(10), time.Month(1+rng.IntN(2)), 1, 0, 0, 0, 0, time.UTC)
+			d.Start = start.Format(DateLayout)
+			d.End = start.AddDate(rng.IntN(4), 0, 0).Format(DateLayout)
+		}
+		return d
+	}
+	var batch []Document
+	for i := 0; i < n; i++ {
+		batch = append(batch, newDoc(i))
+		if len(batch) == n/5 {
+			write(batch, nil)
+			batch = nil
+		}
+	}
+	write(batch, nil)
+	var rewrite []Document
+	var deletes []string
+	for i := 0; i < n; i += 7 {
+		rewrite = append(rewrite, newDoc(i))
+	}
+	for i := 3; i < n; i += 11 {
+		deletes = append(deletes, fmt.Sprintf("doc-%05d", i))
+	}
+	write(rewrite, deletes)
+	return docs
+}
+
+func countryCounts(docs []Document) map[string]int {
+	out := map[string]int{}
+	for _, d := range docs {
+		for _, c := range d.Countries {
+			out[c]++
+		}
+	}
+	return out
+}
+
+// TestFacetCountsAgreeWithTheDocuments counts countries over filtered
+// searches of an index with several segments, rewritten and deleted
+// documents, by both counting methods, and compares them with counting
+// the documents themselves.
+func TestFacetCountsAgreeWithTheDocuments(t *testing.T) {
+	ix := mustOpen(t, "")
+	docs := randomCorpus(t, ix, 3000, 1)
+	for _, filter := range [][]string{nil, {"Peru"}, {"Ghana", "Chile"}, {"Côte d'Ivoire"}} {
+		var f Faceted
+		if filter != nil {
+			var conds []Condition
+			for _, c := range filter {
+				conds = append(conds, Condition{Field: FieldCountries, Value: c})
+			}
+			f.Filters = []Filter{{Group: "country", AnyOf: conds}}
+		}
+		f.Facets = []Facet{{Name: "country", Field: FieldCountries}, {Name: "also", Field: FieldCountries}}
+		res, counts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 5, 0, false), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all, passing []Document
+		for _, d := range docs {
+			all = append(all, d)
+			for _, c := range d.Countries {
+				if filter == nil || contains(filter, c) {
+					passing = append(passing, d)
+					break
+				}
+			}
+		}
+		if filter == nil {
+			passing = all
+		}
+		if res.Total != uint64(len(passing)) || counts.Total != uint64(len(passing)) {
+			t.Errorf("filter %v: total %d (%d), want %d", filter, res.Total, counts.Total, len(passing))
+		}
+		// The filtered facet ignores its own filter; the other does not.
+		if diff := cmp.Diff(countryCounts(all), counts.Counts["country"]); diff != "" {
+			t.Errorf("filter %v: disjunctive counts (-documents +facet):\n%s", filter, diff)
+		}
+		if diff := cmp.Diff(countryCounts(passing), counts.Counts["also"]); diff != "" {
+			t.Errorf("filter %v: counts over the filtered hits (-documents +facet):\n%s", filter, diff)
+		}
+	}
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCountingMethodsAgree compares counting value by value with counting
+// document by document over random sets of every size.
+func TestCountingMethodsAgree(t *testing.T) {
+	ix := mustOpen(t, "")
+	randomCorpus(t, ix, 3000, 2)
+	adv, err := ix.live.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	sets := ix.sets.of(r.(*scorch.IndexSnapshot))
+	fw, err := sets.forward(FieldCountries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := sets.live()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, keep := range []int{1, 10, 100, 1000, 3000} {
+		over := roaring.New()
+		it := live.Iterator()
+		for it.HasNext() {
+			if n := it.Next(); rng.IntN(3000) < keep {
+				over.Add(n)
+			}
+		}
+		byValue, byDoc := map[string]int{}, map[string]int{}
+		fw.countByValue(over, byValue)
+		fw.countByDocument(over, byDoc)
+		if diff := cmp.Diff(byValue, byDoc); diff != "" {
+			t.Errorf("%d documents: by value vs by document:\n%s", over.GetCardinality(), diff)
+		}
+	}
+}
+
+// TestBrowseOrdersLikeASort checks Browse's order and pages against
+// sorting the documents: by day (either way), documents without the date
+// last, equal days by id.
+func TestBrowseOrdersLikeASort(t *testing.T) {
+	ix := mustOpen(t, "")
+	docs := randomCorpus(t, ix, 2000, 5)
+	var all []Document
+	for _, d := range docs {
+		all = append(all, d)
+	}
+	for _, order := range []BrowseOrder{{Field: FieldStart, Desc: true}, {Field: FieldStart}, {Field: FieldEnd, Desc: true}, {Field: FieldEnd}} {
+		day := func(d Document) string {
+			if order.Field == FieldStart {
+				return d.Start
+			}
+			return d.End
+		}
+		want := append([]Document(nil), all...)
+		sort.Slice(want, func(i, j int) bool {
+			a, b := day(want[i]), day(want[j])
+			switch {
+			case a != b && (a == "" || b == ""):
+				return b == ""
+			case a != b && order.Desc:
+				return a > b
+			case a != b:
+				return a < b
+			}
+			return want[i].ID < want[j].ID
+		})
+		for _, page := range []struct{ from, size int }{{0, 10}, {0, 1}, {37, 25}, {len(all) - 5, 10}, {len(all) + 3, 10}} {
+			ids, counts, err := ix.Browse(context.Background(), Faceted{}, order, page.from, page.size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts.Total != uint64(len(all)) {
+				t.Errorf("total %d, want %d", counts.Total, len(all))
+			}
+			var wantIDs []string
+			for i := page.from; i < page.from+page.size && i < len(want); i++ {
+				wantIDs = append(wantIDs, want[i].ID)
+			}
+			if len(wantIDs) == 0 && len(ids) == 0 {
+				continue
+			}
+			if diff := cmp.Diff(wantIDs, ids); diff != "" {
+				t.Errorf("%+v page %+v (-sorted +browse):\n%s", order, page, diff)
+			}
+		}
+	}
+}
