@@ -395,7 +395,7 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 	if err != nil {
 		return nil, err
 	}
-	if err := e.highlight(ctx, p, req.Query, res.Hits); err != nil {
+	if err := e.highlight(ctx, p, res.Hits); err != nil {
 		return nil, err
 	}
 	return &Response{Total: res.Total, Hits: e.hits(res.Hits, p.asOf), Facets: facets}, nil
@@ -493,17 +493,19 @@ func (e *Engine) searchHits(ctx context.Context, p *plan, req *bleve.SearchReque
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	if err := e.highlight(ctx, p, req.Query, res.Hits); err != nil {
+	if err := e.highlight(ctx, p, res.Hits); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// highlight marks the words q matched in the page's hits. Highlighting in
-// the search itself would make every term searcher read the positions of
-// every matching document (a tenth of a broad query's time); q runs again
-// over the page's documents only.
-func (e *Engine) highlight(ctx context.Context, p *plan, q query.Query, hits bsearch.DocumentMatchCollection) error {
+// highlight marks the words the query matched in the page's hits.
+// Highlighting in the search itself would make every term searcher read
+// the positions of every matching document (a tenth of a broad query's
+// time); instead the title and description parts of the query run again
+// over the page's documents only, without the filters, exclusions and
+// metadata fields that only cost here.
+func (e *Engine) highlight(ctx context.Context, p *plan, hits bsearch.DocumentMatchCollection) error {
 	if p.req.NoHighlight || len(p.clauses) == 0 || len(hits) == 0 {
 		return nil
 	}
@@ -511,7 +513,14 @@ func (e *Engine) highlight(ctx context.Context, p *plan, q query.Query, hits bse
 	for i, h := range hits {
 		ids[i] = h.ID
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), q), len(ids), 0, false)
+	var parts []query.Query
+	for _, c := range p.clauses {
+		parts = highlighted(c, parts)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), bleve.NewDisjunctionQuery(parts...)), len(ids), 0, false)
 	req.Highlight = bleve.NewHighlightWithStyle("html")
 	req.Highlight.Fields = []string{index.FieldTitle, index.FieldDescription}
 	res, err := e.ix.Search(ctx, req)
@@ -526,6 +535,37 @@ func (e *Engine) highlight(ctx context.Context, p *plan, q query.Query, hits bse
 		h.Fragments = byID[h.ID]
 	}
 	return nil
+}
+
+// highlighted appends the parts of q that match the highlighted fields.
+func highlighted(q query.Query, out []query.Query) []query.Query {
+	field := func(f string) bool { return f == index.FieldTitle || f == index.FieldDescription }
+	switch q := q.(type) {
+	case *query.DisjunctionQuery:
+		for _, c := range q.Disjuncts {
+			out = highlighted(c, out)
+		}
+	case *query.ConjunctionQuery:
+		for _, c := range q.Conjuncts {
+			out = highlighted(c, out)
+		}
+	case *query.BooleanQuery:
+		if q.Must != nil {
+			out = highlighted(q.Must, out)
+		}
+		if q.Should != nil {
+			out = highlighted(q.Should, out)
+		}
+	case *query.TermQuery:
+		if field(q.FieldVal) {
+			out = append(out, q)
+		}
+	case *query.MatchPhraseQuery:
+		if field(q.FieldVal) {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // sortOrder ends field sorts in the document id, so equal keys page

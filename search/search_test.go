@@ -385,6 +385,35 @@ func TestHighlights(t *testing.T) {
 	}
 }
 
+// TestHighlightsOfEveryKindOfMatch: quoted phrases, synonyms, completions
+// and the words kept by a relaxed query are all marked on every hit of
+// the page, not only the first.
+func TestHighlightsOfEveryKindOfMatch(t *testing.T) {
+	e := mustSeedEngine(t)
+	for _, c := range []struct {
+		q, want string
+	}{
+		{`"occupational safety"`, "<mark>occupational</mark>"},
+		{"migra", "<mark>migra"},
+		{"mining zzyzzx", "<mark>mining</mark>"},
+	} {
+		res := mustSearch(t, e, search.Request{Query: c.q, Facets: []string{}})
+		if len(res.Hits) == 0 {
+			t.Errorf("%s: no hits", c.q)
+			continue
+		}
+		for _, h := range res.Hits {
+			if h.Kind != index.KindProject {
+				continue
+			}
+			all := strings.ToLower(strings.Join(append(h.Highlights["title"], h.Highlights["description"]...), " "))
+			if !strings.Contains(all, c.want) {
+				t.Errorf("%s: %s highlights %q lack %s", c.q, h.ID, all, c.want)
+			}
+		}
+	}
+}
+
 func TestHighlightsEscapeHTML(t *testing.T) {
 	e := mustSeedEngine(t)
 	doc := index.Document{ID: "xss", Kind: index.KindProject, Title: `<script>alert(1)</script> Cocoa`, Description: `<img src=x onerror=alert(1)> cocoa farms`}
