@@ -277,9 +277,16 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 	// expanded term costs a searcher per field on every matching document.
 	addExpansion := func(w string, boost float64) { addTermIn(phraseFields, w, boost) }
 	addTerm(word, boostExact)
+	stem := e.stem(word)
 	for _, a := range alts {
-		if e.isPhrase(a) {
-			clauses = append(clauses, phraseGroup(a, boostSynonym))
+		if toks := e.tokens(a, index.AnalyzerText); len(toks) > 1 {
+			// A phrase holding the word itself ("unions" -> "trade
+			// unions") matches nothing the word does not, and phrase
+			// searchers read positions of every document with its words:
+			// the costliest part of a broad query.
+			if !hasTerm(toks, stem) {
+				clauses = append(clauses, phraseGroup(a, boostSynonym))
+			}
 		} else {
 			addTerm(a, boostSynonym)
 		}
@@ -312,6 +319,15 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 		addExpansion(c.term, b)
 	}
 	return bleve.NewDisjunctionQuery(clauses...)
+}
+
+func hasTerm(toks []token, term string) bool {
+	for _, t := range toks {
+		if t.term == term {
+			return true
+		}
+	}
+	return false
 }
 
 // unitClause builds the clause a document must satisfy for one unit.
