@@ -166,6 +166,9 @@ type docSets struct {
 	days     map[string][]Day
 	keyed    map[string]*roaring.Bitmap
 	forwards map[string]*forwardIndex
+
+	vocabMu sync.Mutex
+	vocab   *Vocabulary
 	// liveDocs is every document not deleted.
 	liveDocs *roaring.Bitmap
 }
@@ -524,54 +527,42 @@ type BrowseOrder struct {
 // in order, skipping from and keeping size, and counts f's facets, all
 // from the snapshot's document sets: no hit is visited through Bleve.
 func (ix *Index) Browse(ctx context.Context, f Faceted, order BrowseOrder, from, size int) (ids []string, counts *FacetCounts, err error) {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.closed.Load() {
-		return nil, nil, ErrClosed
-	}
-	adv, err := ix.live.Advanced()
-	if err != nil {
-		return nil, nil, fmt.Errorf("index internals: %w", err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, nil, fmt.Errorf("index reader: %w", err)
-	}
-	defer r.Close()
-	snap, ok := r.(*scorch.IndexSnapshot)
-	if !ok {
-		return nil, nil, fmt.Errorf("browse needs a scorch index, not %T", r)
-	}
-	sets := ix.sets.of(snap)
-	groups, err := sets.filters(f.Filters)
-	if err != nil {
-		return nil, nil, err
-	}
-	live := sets.live()
-	counts, err = sets.count(live, groups, f.Facets)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	pass := live
-	if p := intersect(groups, ""); p != nil {
-		pass = roaring.And(p, live)
-	}
-	nums, err := sets.top(pass, order, from+size)
-	if err != nil {
-		return nil, nil, err
-	}
-	if from >= len(nums) {
-		return []string{}, counts, nil
-	}
-	nums = nums[from:]
-	ids = make([]string, len(nums))
-	for i, n := range nums {
-		if ids[i], err = snap.ExternalID(bindex.NewIndexInternalID(nil, uint64(n))); err != nil {
-			return nil, nil, fmt.Errorf("browse: id of document %d: %w", n, err)
+	err = ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
+		sets := ix.sets.of(snap)
+		groups, err := sets.filters(f.Filters)
+		if err != nil {
+			return err
 		}
+		live := sets.live()
+		if counts, err = sets.count(live, groups, f.Facets); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		pass := live
+		if p := intersect(groups, ""); p != nil {
+			pass = roaring.And(p, live)
+		}
+		nums, err := sets.top(pass, order, from+size)
+		if err != nil {
+			return err
+		}
+		ids = []string{}
+		if from >= len(nums) {
+			return nil
+		}
+		for _, n := range nums[from:] {
+			id, err := snap.ExternalID(bindex.NewIndexInternalID(nil, uint64(n)))
+			if err != nil {
+				return fmt.Errorf("id of document %d: %w", n, err)
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("browse: %w", err)
 	}
 	return ids, counts, nil
 }

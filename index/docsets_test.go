@@ -11,6 +11,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -221,6 +222,59 @@ func TestBrowseOrdersLikeASort(t *testing.T) {
 			if diff := cmp.Diff(wantIDs, ids); diff != "" {
 				t.Errorf("%+v page %+v (-sorted +browse):\n%s", order, page, diff)
 			}
+		}
+	}
+}
+
+// TestVocabularyFollowsWrites compares the in-memory vocabulary with
+// Bleve's own dictionary walk after each write, and checks a new word is
+// there as soon as its write returns.
+func TestVocabularyFollowsWrites(t *testing.T) {
+	ix := mustOpen(t, "")
+	randomCorpus(t, ix, 1500, 7)
+	for round, word := range []string{"zanzibarite", "quetzalcoatlus"} {
+		if err := ix.Batch([]Document{{ID: fmt.Sprintf("new-%d", round), Kind: KindProject, Title: word + " workers", Description: "about " + word}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		v, err := ix.Vocabulary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Count(word) != 1 {
+			t.Errorf("round %d: %q counted %d times, want 1", round, word, v.Count(word))
+		}
+		want := map[string]uint64{}
+		if err := ix.WithReader(func(r bindex.IndexReader) error {
+			fd, err := r.FieldDict(FieldWords)
+			if err != nil {
+				return err
+			}
+			defer fd.Close()
+			for {
+				de, err := fd.Next()
+				if err != nil || de == nil {
+					return err
+				}
+				want[de.Term] = de.Count
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]uint64{}
+		v.Prefix("", func(term string, count uint64) bool {
+			got[term] = count
+			return true
+		})
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("round %d: vocabulary differs from the dictionary (-dictionary +vocabulary):\n%s", round, diff)
+		}
+		var completions []string
+		v.Prefix(word[:4], func(term string, _ uint64) bool {
+			completions = append(completions, term)
+			return true
+		})
+		if !contains(completions, word) {
+			t.Errorf("round %d: completions of %q = %v, want %q among them", round, word[:4], completions, word)
 		}
 	}
 }

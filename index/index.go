@@ -52,7 +52,8 @@ type Index struct {
 	closed     atomic.Bool
 
 	// sets holds the facet and filter bitmaps of the newest snapshot.
-	sets snapshotSets
+	sets         snapshotSets
+	segmentWords segmentWordsCache
 }
 
 const (

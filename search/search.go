@@ -318,8 +318,12 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 		}
 	}
 	p.filters = filterClauses(&r, p.asOf)
+	words, err := e.ix.Vocabulary()
+	if err != nil {
+		return nil, fmt.Errorf("vocabulary: %w", err)
+	}
 	if err := e.ix.WithReader(func(rd bindex.IndexReader) error {
-		v := newVocab(rd)
+		v := newVocab(rd, words)
 		p.demote = hasOtherKinds(rd)
 		parsed, err := e.parse(r.Query, v)
 		if err != nil {

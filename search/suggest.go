@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"strings"
 	"time"
@@ -44,8 +45,12 @@ func (e *Engine) Suggest(ctx context.Context, r SuggestRequest) (*SuggestRespons
 	typing := !endsWithSpace(r.Query) && last.end == len(r.Query)
 	head := strings.TrimSpace(r.Query[:last.start])
 	var titleTerms []string
-	err := e.ix.WithReader(func(rd bindex.IndexReader) error {
-		v := newVocab(rd)
+	voc, err := e.ix.Vocabulary()
+	if err != nil {
+		return nil, fmt.Errorf("vocabulary: %w", err)
+	}
+	err = e.ix.WithReader(func(rd bindex.IndexReader) error {
+		v := newVocab(rd, voc)
 		if v == nil || !typing {
 			return nil
 		}

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"context"
 	"sort"
 
 	bindex "github.com/blevesearch/bleve_index_api"
@@ -38,24 +37,27 @@ type candidate struct {
 }
 
 // vocab answers questions about the indexed vocabulary (the unstemmed
-// "words" field) for one query, from one snapshot.
+// "words" field) for one query: completions and counts from the index's
+// in-memory Vocabulary, membership and near spellings from the reader's
+// dictionaries.
 type vocab struct {
 	r        bindex.IndexReader
 	contains bindex.FieldDictContains
+	words    *index.Vocabulary
 }
 
 // newVocab prepares vocabulary look-ups on a reader; nil when the index
 // offers no dictionary look-ups (then queries match exact words only).
-func newVocab(r bindex.IndexReader) *vocab {
+func newVocab(r bindex.IndexReader, words *index.Vocabulary) *vocab {
 	rc, ok := r.(bindex.IndexReaderContains)
-	if !ok {
+	if !ok || words == nil {
 		return nil
 	}
 	c, err := rc.FieldDictContains(index.FieldWords)
 	if err != nil {
 		return nil
 	}
-	return &vocab{r: r, contains: c}
+	return &vocab{r: r, contains: c, words: words}
 }
 
 func (v *vocab) has(word string) bool {
@@ -63,36 +65,19 @@ func (v *vocab) has(word string) bool {
 	return err == nil && ok
 }
 
-func (v *vocab) docFreq(word string) uint64 { return v.fieldFreq(index.FieldWords, word) }
-
-// fieldFreq is how many documents hold term in field.
-func (v *vocab) fieldFreq(field, term string) uint64 {
-	tfr, err := v.r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
-	if err != nil {
-		return 0
-	}
-	defer tfr.Close()
-	return tfr.Count()
-}
+func (v *vocab) docFreq(word string) uint64 { return v.words.Count(word) }
 
 // prefix returns the most frequent words starting with p (p itself excluded).
 func (v *vocab) prefix(p string, limit int) []candidate {
-	fd, err := v.r.FieldDictPrefix(index.FieldWords, []byte(p))
-	if err != nil {
-		return nil
-	}
-	defer fd.Close()
 	var out []candidate
-	for i := 0; i < prefixScan; i++ {
-		de, err := fd.Next()
-		if err != nil || de == nil {
-			break
+	scanned := 0
+	v.words.Prefix(p, func(term string, count uint64) bool {
+		scanned++
+		if term != p && count > 0 {
+			out = append(out, candidate{term: term, count: count})
 		}
-		if de.Term == p || de.Count == 0 {
-			continue
-		}
-		out = append(out, candidate{term: de.Term, count: de.Count})
-	}
+		return scanned < prefixScan
+	})
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].count != out[j].count {
 			return out[i].count > out[j].count
