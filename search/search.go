@@ -360,12 +360,16 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 		}
 		for dropped := 1; dropped < n; dropped++ {
 			keep := without(p.all(), order, dropped)
-			total, err := e.count(ctx, p.filtered(p.core(keep), ""))
+			// One unranked pass counts what the fewer words match and
+			// their facets, which the relaxed answer keeps if it is larger.
+			counting := bleve.NewSearchRequestOptions(nil, 0, 0, false)
+			counting.Score = bleve.ScoreNone
+			res, facets, err := e.searchFaceted(ctx, p, p.core(keep), counting)
 			if err != nil {
 				return nil, err
 			}
-			if total > resp.Total {
-				relaxed, err := e.runRelaxed(ctx, p, keep, resp.Total)
+			if res.Total > resp.Total {
+				relaxed, err := e.runRelaxed(ctx, p, keep, resp, res.Total, facets)
 				if err != nil {
 					return nil, err
 				}
@@ -406,38 +410,24 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 }
 
 // runRelaxed answers with only the kept units required: the documents that
-// match every unit (fewer than the page needs) come first, then the rest.
-func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, allTotal uint64) (*Response, error) {
+// match every unit (all, fewer than the page needs) come first, then the
+// rest. total and facets are those of the kept units, already counted.
+func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, all *Response, total uint64, facets map[string][]FacetValue) (*Response, error) {
 	r := p.req
 	from, size := (r.Page-1)*r.PerPage, r.PerPage
-	var hits []Hit
-	if uint64(from) < allTotal {
-		res, err := e.searchHits(ctx, p, e.hitsRequest(p, p.filtered(p.core(p.all()), ""), from, size))
+	hits := all.Hits
+	rest := bleve.NewBooleanQuery()
+	rest.AddMust(p.core(keep))
+	rest.AddMustNot(bleve.NewConjunctionQuery(p.clauses...))
+	restFrom := max(0, from-int(all.Total))
+	if restSize := size - len(hits); restSize > 0 {
+		res, err := e.searchHits(ctx, p, e.hitsRequest(p, p.filtered(rest, ""), restFrom, restSize))
 		if err != nil {
 			return nil, err
 		}
-		hits = e.hits(res.Hits, p.asOf)
-	}
-	core := p.core(keep)
-	rest := bleve.NewBooleanQuery()
-	rest.AddMust(core)
-	rest.AddMustNot(bleve.NewConjunctionQuery(p.clauses...))
-	restFrom := max(0, from-int(allTotal))
-	restSize := size - len(hits)
-	res, err := e.searchHits(ctx, p, e.hitsRequest(p, p.filtered(rest, ""), restFrom, max(restSize, 0)))
-	if err != nil {
-		return nil, err
-	}
-	if restSize > 0 {
 		hits = append(hits, e.hits(res.Hits, p.asOf)...)
 	}
-	counting := bleve.NewSearchRequestOptions(nil, 0, 0, false)
-	counting.Score = bleve.ScoreNone
-	_, facets, err := e.searchFaceted(ctx, p, core, counting)
-	if err != nil {
-		return nil, err
-	}
-	resp := &Response{Total: allTotal + res.Total, Hits: hits, Facets: facets}
+	resp := &Response{Total: total, Hits: hits, Facets: facets}
 	kept := map[int]bool{}
 	for _, i := range keep {
 		kept[i] = true
@@ -464,16 +454,6 @@ func (e *Engine) exists(ctx context.Context, q query.Query) (bool, error) {
 		return false, fmt.Errorf("search: %w", err)
 	}
 	return len(res.Hits) > 0, nil
-}
-
-func (e *Engine) count(ctx context.Context, q query.Query) (uint64, error) {
-	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
-	req.Score = bleve.ScoreNone
-	res, err := e.ix.Search(ctx, req)
-	if err != nil {
-		return 0, fmt.Errorf("count: %w", err)
-	}
-	return res.Total, nil
 }
 
 func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.SearchRequest {
