@@ -49,8 +49,20 @@ func (p *plan) faceted() index.Faceted {
 	return f
 }
 
-// statusCondition matches documents with a status on a day, as
-// statusQuery does; both days of a period count as inside it.
+// dateFilters are the filters Bleve does not apply: status and the from/to
+// window.
+func (p *plan) dateFilters() []index.Filter {
+	var out []index.Filter
+	for _, f := range p.faceted().Filters {
+		if f.Group == FieldStatus || f.Group == windowGroup {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// statusCondition matches documents with a status on a day; both days of
+// a period count as inside it.
 func statusCondition(status string, asOf time.Time) index.Condition {
 	a := index.DayOf(asOf)
 	c := index.Condition{Key: fmt.Sprintf("status:%s@%d", status, a)}
@@ -102,7 +114,7 @@ func (e *Engine) searchFaceted(ctx context.Context, p *plan, q query.Query, req 
 		req.Query = q
 	} else {
 		req.Query = p.filtered(q, "")
-		spec.Filters = nil
+		spec.Filters = p.dateFilters()
 	}
 	res, counts, err := e.ix.SearchFaceted(ctx, req, spec)
 	if err != nil {

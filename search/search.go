@@ -117,61 +117,26 @@ func day(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-var (
-	yes = true
-	no  = false
-)
-
-func dateRange(field string, from, to time.Time, fromIncl, toIncl *bool) query.Query {
-	q := bleve.NewDateRangeInclusiveQuery(from, to, fromIncl, toIncl)
-	q.SetField(field)
-	return q
-}
-
-// statusQuery matches documents with a status on a day; both days of a
-// period count as inside it.
-func statusQuery(status string, asOf time.Time) query.Query {
-	switch status {
-	case StatusUpcoming:
-		return dateRange(index.FieldStart, asOf, time.Time{}, &no, nil)
-	case StatusEnded:
-		return dateRange(index.FieldEnd, time.Time{}, asOf, nil, &no)
-	default:
-		return bleve.NewConjunctionQuery(
-			dateRange(index.FieldStart, time.Time{}, asOf, nil, &yes),
-			dateRange(index.FieldEnd, asOf, time.Time{}, &yes, nil),
-		)
-	}
-}
-
-// filterClauses builds one clause per filtered field (values OR-ed) plus the
-// date window.
-func filterClauses(r *Request, asOf time.Time) map[string]query.Query {
+// keywordFilters builds one clause per filtered keyword field (values
+// OR-ed). Its terms have a boost of zero, so a filter narrows without
+// changing any score; as parts of a conjunction they let Bleve skip to the
+// documents they hold, where Bleve's own filter clause would visit and
+// score every match of the text first. Dates (status, from/to) are not
+// here: they are filtered as document sets (see faceted).
+func keywordFilters(r *Request) map[string]query.Query {
 	out := map[string]query.Query{}
 	for f, vals := range r.Filters {
+		if f == FieldStatus {
+			continue
+		}
 		qs := make([]query.Query, 0, len(vals))
 		for _, v := range vals {
-			if f == FieldStatus {
-				qs = append(qs, statusQuery(v, asOf))
-				continue
-			}
 			t := bleve.NewTermQuery(v)
 			t.SetField(facetFields[f])
+			t.SetBoost(0)
 			qs = append(qs, t)
 		}
 		out[f] = bleve.NewDisjunctionQuery(qs...)
-	}
-	// A period overlaps the window when it starts by its end and ends by
-	// its start; documents without dates have no period and are left out.
-	var window []query.Query
-	if !r.To.IsZero() {
-		window = append(window, dateRange(index.FieldStart, time.Time{}, day(r.To), nil, &yes))
-	}
-	if !r.From.IsZero() {
-		window = append(window, dateRange(index.FieldEnd, day(r.From), time.Time{}, &yes, nil))
-	}
-	if len(window) > 0 {
-		out["_window"] = bleve.NewConjunctionQuery(window...)
 	}
 	return out
 }
@@ -277,19 +242,16 @@ const pageWeight = 0.3
 // filtered applies every filter except the one named skip. Filters never
 // score, so they never change the ranking of what they keep.
 func (p *plan) filtered(q query.Query, skip string) query.Query {
-	var fs []query.Query
+	fs := []query.Query{q}
 	for _, f := range sortedKeys(p.filters) {
 		if f != skip {
 			fs = append(fs, p.filters[f])
 		}
 	}
-	if len(fs) == 0 {
+	if len(fs) == 1 {
 		return q
 	}
-	b := bleve.NewBooleanQuery()
-	b.AddMust(q)
-	b.AddFilter(bleve.NewConjunctionQuery(fs...))
-	return b
+	return bleve.NewConjunctionQuery(fs...)
 }
 
 // Search runs one request.
@@ -317,7 +279,7 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 			}
 		}
 	}
-	p.filters = filterClauses(&r, p.asOf)
+	p.filters = keywordFilters(&r)
 	words, err := e.ix.Vocabulary()
 	if err != nil {
 		return nil, fmt.Errorf("vocabulary: %w", err)
@@ -421,7 +383,7 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, all *Respo
 	rest.AddMustNot(bleve.NewConjunctionQuery(p.clauses...))
 	restFrom := max(0, from-int(all.Total))
 	if restSize := size - len(hits); restSize > 0 {
-		res, err := e.searchHits(ctx, p, e.hitsRequest(p, p.filtered(rest, ""), restFrom, restSize))
+		res, err := e.searchHits(ctx, p, e.hitsRequest(p, rest, restFrom, restSize))
 		if err != nil {
 			return nil, err
 		}
@@ -471,9 +433,12 @@ func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.Sear
 	return req
 }
 
-// searchHits runs a request for a page of hits and highlights them.
+// searchHits runs a request whose query holds no filter for a page of
+// hits, filtered, and highlights them.
 func (e *Engine) searchHits(ctx context.Context, p *plan, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
-	res, err := e.ix.Search(ctx, req)
+	q := req.Query
+	req.Query = p.filtered(q, "")
+	res, _, err := e.ix.SearchFaceted(ctx, req, index.Faceted{Filters: p.dateFilters()})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}

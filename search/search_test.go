@@ -684,6 +684,56 @@ func TestFacetCacheNeverServesStaleCounts(t *testing.T) {
 	}
 }
 
+// TestEveryHitPassesTheFilters: keyword filters (in the query), status
+// and the date window (applied as document sets) hold for every hit, on
+// plain, relaxed and browsing requests alike, and the total counts them.
+func TestEveryHitPassesTheFilters(t *testing.T) {
+	e := mustSeedEngine(t)
+	from, to := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2020, 12, 31, 0, 0, 0, 0, time.UTC)
+	for _, r := range []search.Request{
+		{Query: "workers", Filters: map[string][]string{"status": {"ended"}}, AsOf: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Query: "mining zzyzzx", Filters: map[string][]string{"country": {"Mexico", "Peru"}}},
+		{Query: "labor rights zzyzzx", Filters: map[string][]string{"status": {"active", "upcoming"}}, AsOf: time.Date(2020, 6, 1, 0, 0, 0, 0, time.UTC)},
+		{Query: "workers", From: from, To: to},
+		{Filters: map[string][]string{"sector": {"Mining"}, "status": {"ended"}}, AsOf: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{From: from, To: to, Filters: map[string][]string{"country": {"Mexico"}}},
+	} {
+		r.PerPage, r.Facets = 100, []string{"country", "status"}
+		res := mustSearch(t, e, r)
+		if res.Total != uint64(len(res.Hits)) {
+			t.Errorf("%+v: total %d, %d hits", r, res.Total, len(res.Hits))
+		}
+		if len(res.Hits) == 0 {
+			t.Errorf("%+v: no hits; the case tests nothing", r)
+		}
+		for _, h := range res.Hits {
+			if cs := r.Filters["country"]; cs != nil && !anyOf(h.Countries, cs) {
+				t.Errorf("%+v: %s has countries %v", r, h.ID, h.Countries)
+			}
+			if ss := r.Filters["status"]; ss != nil && (h.Status == nil || !anyOf([]string{*h.Status}, ss)) {
+				t.Errorf("%+v: %s has status %v", r, h.ID, h.Status)
+			}
+			if vs := r.Filters["sector"]; vs != nil && !anyOf(h.Sectors, vs) {
+				t.Errorf("%+v: %s has sectors %v", r, h.ID, h.Sectors)
+			}
+			if !r.From.IsZero() && (h.Start == nil || h.End == nil || *h.Start > to.Format("2006-01-02") || *h.End < from.Format("2006-01-02")) {
+				t.Errorf("%+v: %s runs %v to %v, outside the window", r, h.ID, h.Start, h.End)
+			}
+		}
+	}
+}
+
+func anyOf(have, want []string) bool {
+	for _, w := range want {
+		for _, h := range have {
+			if h == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // TestFacetCountsMatchTheHits checks the facet counts against the hits
 // themselves: each facet counts the documents the same request finds
 // without that facet's own filter, each value once per document.
