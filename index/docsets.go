@@ -15,6 +15,7 @@ import (
 	"github.com/blevesearch/bleve/v2/numeric"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/collector"
+	"github.com/blevesearch/bleve/v2/search/query"
 	bindex "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
@@ -76,6 +77,12 @@ type Bucket struct {
 type Faceted struct {
 	Filters []Filter
 	Facets  []Facet
+	// Over, when set, is the query whose matches the facets are counted
+	// over (with the filters), evaluated as document sets on the snapshot
+	// searched, instead of the hits the search visits. A search whose
+	// query holds narrow filters visits few documents, while a facet that
+	// ignores its own filter needs every match of the text.
+	Over query.Query
 }
 
 // FacetCounts holds the outcome: Total is the number of hits passing every
@@ -113,11 +120,22 @@ func (ix *Index) SearchFaceted(ctx context.Context, req *bleve.SearchRequest, f 
 		var hits []uint32
 		return func(d *bsearch.DocumentMatch) error {
 			if d == nil {
-				out, countEr = sets.count(roaring.BitmapOf(hits...), groups, f.Facets)
+				if f.Over != nil {
+					over, err := sets.match(ctx, ix, f.Over)
+					if err != nil {
+						countEr = err
+						return topN(nil)
+					}
+					out, countEr = sets.count(over, groups, f.Facets)
+				} else {
+					out, countEr = sets.count(roaring.BitmapOf(hits...), groups, f.Facets)
+				}
 				return topN(nil)
 			}
 			n := uint32(d.IndexInternalID.Value())
-			hits = append(hits, n)
+			if f.Over == nil {
+				hits = append(hits, n)
+			}
 			if pass != nil && !pass.Contains(n) {
 				sctx.DocumentMatchPool.Put(d)
 				return nil

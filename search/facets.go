@@ -97,30 +97,31 @@ func windowCondition(from, to time.Time) (index.Condition, bool) {
 	}, true
 }
 
-// searchFaceted runs req over q and counts the request's facets over the
-// same hits. When a requested facet is also filtered, q runs unfiltered and
-// the filters are applied to its hits as document sets, so each facet can
-// be counted without its own filter in the same pass; otherwise Bleve
-// applies the filters, which lets a narrow filter skip most of q's matches.
+// searchFaceted runs req over q with the request's filters and counts
+// its facets over the same snapshot. Bleve applies the keyword filters
+// (skipping to the documents they hold) and the index the date filters;
+// the facets are counted over q's matches as document sets, each without
+// its own filter (disjunctive facets), so a narrow filter never makes
+// Bleve visit every match of the text.
 func (e *Engine) searchFaceted(ctx context.Context, p *plan, q query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
 	spec := p.faceted()
-	disjunctive := false
-	for _, f := range p.req.Facets {
-		if _, ok := p.req.Filters[f]; ok {
-			disjunctive = true
-		}
-	}
-	if disjunctive {
-		req.Query = q
-	} else {
-		req.Query = p.filtered(q, "")
-		spec.Filters = p.dateFilters()
-	}
+	spec.Over = q
+	req.Query = p.filtered(q, "")
 	res, counts, err := e.ix.SearchFaceted(ctx, req, spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("search: %w", err)
 	}
 	return res, p.finishFacets(counts.Counts), nil
+}
+
+// countFaceted counts what q matches with the request's filters, and its
+// facets, without ranking.
+func (e *Engine) countFaceted(ctx context.Context, p *plan, q query.Query) (uint64, map[string][]FacetValue, error) {
+	counts, err := e.ix.CountFaceted(ctx, q, p.faceted())
+	if err != nil {
+		return 0, nil, err
+	}
+	return counts.Total, p.finishFacets(counts.Counts), nil
 }
 
 // finishFacets orders each facet by count then value, keeps facet_size

@@ -322,16 +322,14 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 		}
 		for dropped := 1; dropped < n; dropped++ {
 			keep := without(p.all(), order, dropped)
-			// One unranked pass counts what the fewer words match and
-			// their facets, which the relaxed answer keeps if it is larger.
-			counting := bleve.NewSearchRequestOptions(nil, 0, 0, false)
-			counting.Score = bleve.ScoreNone
-			res, facets, err := e.searchFaceted(ctx, p, p.core(keep), counting)
+			// What the fewer words match and their facets are counted
+			// without ranking; the relaxed answer keeps them if larger.
+			total, facets, err := e.countFaceted(ctx, p, p.core(keep))
 			if err != nil {
 				return nil, err
 			}
-			if res.Total > resp.Total {
-				relaxed, err := e.runRelaxed(ctx, p, keep, resp, res.Total, facets)
+			if total > resp.Total {
+				relaxed, err := e.runRelaxed(ctx, p, keep, resp, total, facets)
 				if err != nil {
 					return nil, err
 				}

@@ -1,0 +1,129 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	bindex "github.com/blevesearch/bleve_index_api"
+	"github.com/google/go-cmp/cmp"
+)
+
+func term(field, t string) query.Query {
+	q := bleve.NewTermQuery(t)
+	q.SetField(field)
+	return q
+}
+
+func phrase(field, p string) query.Query {
+	q := bleve.NewMatchPhraseQuery(p)
+	q.SetField(field)
+	return q
+}
+
+// TestMatchSetsAgreeWithBleve evaluates query shapes the search builds as
+// document sets and compares them with what Bleve's searchers match, on
+// an index with several segments, rewritten and deleted documents.
+func TestMatchSetsAgreeWithBleve(t *testing.T) {
+	ix := mustOpen(t, "")
+	rng := rand.New(rand.NewPCG(9, 9))
+	words := []string{"trade", "union", "workers", "safety", "mining", "cocoa", "child", "labor", "rights", "health"}
+	var batch []Document
+	for i := 0; i < 2400; i++ {
+		var title, desc []string
+		for j := 0; j < 3; j++ {
+			title = append(title, words[rng.IntN(len(words))])
+		}
+		for j := 0; j < 12; j++ {
+			desc = append(desc, words[rng.IntN(len(words))])
+		}
+		batch = append(batch, Document{ID: fmt.Sprintf("d%04d", i), Kind: KindProject, Title: strings.Join(title, " "), Description: strings.Join(desc, " ")})
+		if len(batch) == 400 {
+			if err := ix.Batch(batch, nil); err != nil {
+				t.Fatal(err)
+			}
+			batch = nil
+		}
+	}
+	var deletes []string
+	for i := 0; i < 2400; i += 13 {
+		deletes = append(deletes, fmt.Sprintf("d%04d", i))
+	}
+	if err := ix.Batch([]Document{{ID: "d0001", Kind: KindPartner, Title: "trade union", Description: "safety"}}, deletes); err != nil {
+		t.Fatal(err)
+	}
+
+	notUnion := bleve.NewBooleanQuery()
+	notUnion.AddMust(term(FieldTitle, "trade"))
+	notUnion.AddMustNot(term(FieldDescription, "union"))
+	shouldOnly := bleve.NewBooleanQuery()
+	shouldOnly.AddShould(term(FieldTitle, "cocoa"), term(FieldTitle, "child"))
+	mustAndShould := bleve.NewBooleanQuery()
+	mustAndShould.AddMust(term(FieldTitle, "mine"))
+	mustAndShould.AddShould(term(FieldTitle, "cocoa"))
+	onlyNot := bleve.NewBooleanQuery()
+	onlyNot.AddMustNot(term(FieldDescription, "safeti"))
+	custom := query.NewCustomScoreQueryWithScorer(term(FieldTitle, "worker"), func(_ context.Context, d *bsearch.DocumentMatch) (float64, error) {
+		return d.Score, nil
+	}, nil, nil)
+	for name, q := range map[string]query.Query{
+		"term":                     term(FieldTitle, "union"),
+		"missing term":             term(FieldTitle, "zzz"),
+		"conjunction":              bleve.NewConjunctionQuery(term(FieldTitle, "trade"), term(FieldDescription, "child")),
+		"disjunction":              bleve.NewDisjunctionQuery(term(FieldTitle, "cocoa"), term(FieldDescription, "mine"), term(FieldKind, KindPartner)),
+		"covered phrase":           bleve.NewDisjunctionQuery(bleve.NewConjunctionQuery(term(FieldTitle, "trade"), term(FieldTitle, "union")), phrase(FieldTitle, "trade union")),
+		"phrase alone in a choice": bleve.NewDisjunctionQuery(term(FieldTitle, "cocoa"), phrase(FieldDescription, "child labor")),
+		"phrase":                   phrase(FieldDescription, "health rights"),
+		"must not":                 notUnion,
+		"should only":              shouldOnly,
+		"must and should":          mustAndShould,
+		"only must not":            onlyNot,
+		"match all":                bleve.NewMatchAllQuery(),
+		"custom score":             custom,
+		"at least two":             func() query.Query { d := bleve.NewDisjunctionQuery(term(FieldTitle, "cocoa"), term(FieldTitle, "child"), term(FieldTitle, "mine")); d.SetMin(2); return d }(),
+	} {
+		req := bleve.NewSearchRequestOptions(q, 5000, 0, false)
+		req.Score = bleve.ScoreNone
+		res, err := ix.Search(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, h := range res.Hits {
+			want = append(want, h.ID)
+		}
+		sort.Strings(want)
+		var got []string
+		if err := ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
+			b, err := ix.sets.of(snap).match(context.Background(), ix, q)
+			if err != nil {
+				return err
+			}
+			it := b.Iterator()
+			for it.HasNext() {
+				id, err := snap.ExternalID(bindex.NewIndexInternalID(nil, uint64(it.Next())))
+				if err != nil {
+					return err
+				}
+				got = append(got, id)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: %d documents by Bleve, %d as sets (-bleve +sets):\n%s", name, len(want), len(got), diff)
+		}
+		if len(want) == 0 && name != "missing term" {
+			t.Errorf("%s matches nothing; the case tests nothing", name)
+		}
+	}
+}
