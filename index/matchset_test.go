@@ -87,7 +87,11 @@ func TestMatchSetsAgreeWithBleve(t *testing.T) {
 		"only must not":            onlyNot,
 		"match all":                bleve.NewMatchAllQuery(),
 		"custom score":             custom,
-		"at least two":             func() query.Query { d := bleve.NewDisjunctionQuery(term(FieldTitle, "cocoa"), term(FieldTitle, "child"), term(FieldTitle, "mine")); d.SetMin(2); return d }(),
+		"at least two": func() query.Query {
+			d := bleve.NewDisjunctionQuery(term(FieldTitle, "cocoa"), term(FieldTitle, "child"), term(FieldTitle, "mine"))
+			d.SetMin(2)
+			return d
+		}(),
 	} {
 		req := bleve.NewSearchRequestOptions(q, 5000, 0, false)
 		req.Score = bleve.ScoreNone
