@@ -187,6 +187,8 @@ type docSets struct {
 
 	vocabMu sync.Mutex
 	vocab   *Vocabulary
+
+	phrases phraseCache
 	// liveDocs is every document not deleted.
 	liveDocs *roaring.Bitmap
 }

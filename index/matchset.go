@@ -54,6 +54,8 @@ func (m *matcher) eval(q query.Query) (*roaring.Bitmap, error) {
 		return m.or(q.Disjuncts)
 	case *query.BooleanQuery:
 		return m.boolean(q)
+	case *Phrase:
+		return m.sets.phrase(m.ctx, m.ix, q)
 	}
 	return m.bleve(q)
 }
@@ -84,10 +86,11 @@ func (m *matcher) and(qs []query.Query) (*roaring.Bitmap, error) {
 // occur only in documents already matched adds nothing and is skipped.
 func (m *matcher) or(qs []query.Query) (*roaring.Bitmap, error) {
 	out := roaring.New()
-	var phrases []*query.MatchPhraseQuery
+	var phrases []query.Query
 	for _, c := range qs {
-		if p, ok := c.(*query.MatchPhraseQuery); ok {
-			phrases = append(phrases, p)
+		switch c.(type) {
+		case *query.MatchPhraseQuery, *Phrase:
+			phrases = append(phrases, c)
 			continue
 		}
 		b, err := m.eval(c)
@@ -97,14 +100,18 @@ func (m *matcher) or(qs []query.Query) (*roaring.Bitmap, error) {
 		out.Or(b)
 	}
 	for _, p := range phrases {
-		words, err := m.phraseWords(p)
+		mp, ok := p.(*query.MatchPhraseQuery)
+		if !ok {
+			mp = p.(*Phrase).match()
+		}
+		words, err := m.phraseWords(mp)
 		if err != nil {
 			return nil, err
 		}
 		if words != nil && roaring.AndNot(words, out).IsEmpty() {
 			continue
 		}
-		b, err := m.bleve(p)
+		b, err := m.eval(p)
 		if err != nil {
 			return nil, err
 		}

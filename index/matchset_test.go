@@ -131,3 +131,55 @@ func TestMatchSetsAgreeWithBleve(t *testing.T) {
 		}
 	}
 }
+
+// TestPhraseMatchesAndScoresAsBleve compares the remembered phrase query
+// with Bleve's match-phrase query: the same documents with the same
+// scores, and a document written afterwards is found at once.
+func TestPhraseMatchesAndScoresAsBleve(t *testing.T) {
+	ix := mustOpen(t, "")
+	rng := rand.New(rand.NewPCG(4, 2))
+	words := []string{"trade", "union", "workers", "safety", "child", "labor"}
+	var docs []Document
+	for i := 0; i < 1500; i++ {
+		var desc []string
+		for j := 0; j < 10; j++ {
+			desc = append(desc, words[rng.IntN(len(words))])
+		}
+		docs = append(docs, Document{ID: fmt.Sprintf("p%04d", i), Kind: KindProject, Title: "project", Description: strings.Join(desc, " ")})
+	}
+	if err := ix.Batch(docs, nil); err != nil {
+		t.Fatal(err)
+	}
+	search := func(q query.Query) map[string]float64 {
+		res, err := ix.Search(context.Background(), bleve.NewSearchRequestOptions(q, 5000, 0, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]float64{}
+		for _, h := range res.Hits {
+			out[h.ID] = h.Score
+		}
+		return out
+	}
+	for round := 0; round < 2; round++ {
+		for _, text := range []string{"trade union", "child labor safety", "the workers"} {
+			want := search(phrase(FieldDescription, text))
+			mine := ix.NewPhrase(text, FieldDescription, 1)
+			for pass := 0; pass < 2; pass++ { // computed, then remembered
+				got := search(mine)
+				if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 })); diff != "" {
+					t.Errorf("round %d, %q pass %d: (-bleve +phrase):\n%s", round, text, pass, diff)
+				}
+				if len(want) == 0 {
+					t.Errorf("%q matches nothing; the case tests nothing", text)
+				}
+			}
+		}
+		if err := ix.Batch([]Document{{ID: fmt.Sprintf("new%d", round), Kind: KindProject, Title: "x", Description: "trade union child labor safety"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := search(ix.NewPhrase("child labor safety", FieldDescription, 1)); got["new0"] == 0 || got["new1"] == 0 {
+		t.Errorf("documents written after the phrase was remembered are not found: %v", got["new0"])
+	}
+}

@@ -240,13 +240,13 @@ func termGroupIn(fields []fieldWeight, stem string, boost float64) query.Query {
 // phraseFields keep term vectors, which phrase queries need.
 var phraseFields = textFields[:2]
 
-func phraseGroup(phrase string, boost float64) query.Query {
+// phraseGroup matches a phrase in the title or the description, through
+// the index's phrase queries, which remember per snapshot which documents
+// hold a phrase.
+func (e *Engine) phraseGroup(phrase string, boost float64) query.Query {
 	qs := make([]query.Query, 0, len(phraseFields))
 	for _, f := range phraseFields {
-		t := bleve.NewMatchPhraseQuery(phrase)
-		t.SetField(f.field)
-		t.SetBoost(f.weight * boost)
-		qs = append(qs, t)
+		qs = append(qs, e.ix.NewPhrase(phrase, f.field, f.weight*boost))
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }
@@ -285,7 +285,7 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 			// searchers read positions of every document with its words:
 			// the costliest part of a broad query.
 			if !hasTerm(toks, stem) {
-				clauses = append(clauses, phraseGroup(a, boostSynonym))
+				clauses = append(clauses, e.phraseGroup(a, boostSynonym))
 			}
 		} else {
 			addTerm(a, boostSynonym)
@@ -296,7 +296,7 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 	}
 	exp.known = v.has(word)
 	if a, b, ok := v.split(word); ok && !exp.known || ok && len(word) >= 8 {
-		clauses = append(clauses, phraseGroup(a+" "+b, boostCompound))
+		clauses = append(clauses, e.phraseGroup(a+" "+b, boostCompound))
 	}
 	if prefix {
 		cs := v.prefix(word, maxPrefixTerms)
@@ -336,7 +336,7 @@ func (e *Engine) unitClause(u unit, v *vocab, exp []expansion) query.Query {
 		if len(u.words) == 1 {
 			return e.wordClause(u.words[0], nil, false, nil, nil)
 		}
-		return phraseGroup(u.raw, boostExact)
+		return e.phraseGroup(u.raw, boostExact)
 	}
 	if len(u.words) == 1 {
 		return e.wordClause(u.words[0], u.alts, u.prefix, v, &exp[0])
@@ -347,10 +347,10 @@ func (e *Engine) unitClause(u unit, v *vocab, exp []expansion) query.Query {
 	for i, w := range u.words {
 		parts[i] = e.wordClause(w, e.synonymsOf(w), false, v, &exp[i])
 	}
-	clauses := []query.Query{bleve.NewConjunctionQuery(parts...), phraseGroup(u.raw, boostExact)}
+	clauses := []query.Query{bleve.NewConjunctionQuery(parts...), e.phraseGroup(u.raw, boostExact)}
 	for _, a := range u.alts {
 		if e.isPhrase(a) {
-			clauses = append(clauses, phraseGroup(a, boostSynonym))
+			clauses = append(clauses, e.phraseGroup(a, boostSynonym))
 		} else if s := e.stem(a); s != "" {
 			clauses = append(clauses, termGroup(s, boostSynonym))
 		}
@@ -369,5 +369,5 @@ func (e *Engine) exclusionClause(u unit) query.Query {
 	if len(u.words) == 1 {
 		return e.wordClause(u.words[0], e.synonymsOf(u.words[0]), false, nil, nil)
 	}
-	return phraseGroup(u.raw, boostExact)
+	return e.phraseGroup(u.raw, boostExact)
 }

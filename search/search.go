@@ -511,6 +511,10 @@ func highlighted(q query.Query, out []query.Query) []query.Query {
 		if field(q.FieldVal) {
 			out = append(out, q)
 		}
+	case *index.Phrase:
+		if field(q.Field()) {
+			out = append(out, q)
+		}
 	}
 	return out
 }
