@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -12,10 +13,11 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/numeric"
 	bsearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/collector"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search/searcher"
 	bindex "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 )
@@ -73,16 +75,15 @@ type Bucket struct {
 	Cond  Condition
 }
 
-// Faceted is what SearchFaceted applies to the hits of a request.
+// Faceted is what SearchFaceted and CountFaceted apply.
 type Faceted struct {
 	Filters []Filter
 	Facets  []Facet
-	// Over, when set, is the query whose matches the facets are counted
-	// over (with the filters), evaluated as document sets on the snapshot
-	// searched, instead of the hits the search visits. A search whose
-	// query holds narrow filters visits few documents, while a facet that
-	// ignores its own filter needs every match of the text.
-	Over query.Query
+	// Over is the text query: the hits are the documents it matches, less
+	// those Exclude matches (when set), passing every filter. Facets count
+	// over the same documents, each without its own filter.
+	Over    query.Query
+	Exclude query.Query
 }
 
 // FacetCounts holds the outcome: Total is the number of hits passing every
@@ -93,69 +94,113 @@ type FacetCounts struct {
 	Counts map[string]map[string]int
 }
 
-// SearchFaceted runs req, whose query must not hold the filters, keeping
-// only the hits that pass every filter of f, and counts f's facets over
-// the same snapshot in the same pass. res.Total is set to the filtered
-// total.
+// SearchFaceted ranks the hits of f (req's query is ignored: f.Over is
+// ranked) with req's size, sort and fields, and counts f's facets, both on
+// one snapshot. Which documents match is worked out first as document sets
+// (see match); Bleve then scores only those, its searchers skipping
+// straight to them, where on its own it would visit every document of
+// every term of the text and apply filters after. res.Total is exact.
 func (ix *Index) SearchFaceted(ctx context.Context, req *bleve.SearchRequest, f Faceted) (*bleve.SearchResult, *FacetCounts, error) {
-	var (
-		out     *FacetCounts
-		countEr error
-	)
-	maker := func(sctx *bsearch.SearchContext) (bsearch.DocumentMatchHandler, bool, error) {
-		topN, loadID, err := collector.MakeTopNDocumentMatchHandler(sctx)
-		if err != nil || topN == nil {
-			return nil, false, fmt.Errorf("faceted search: no top-N collector (%v)", err)
-		}
-		snap, ok := sctx.IndexReader.(*scorch.IndexSnapshot)
-		if !ok {
-			return nil, false, fmt.Errorf("faceted search needs a scorch index, not %T", sctx.IndexReader)
-		}
-		sets := ix.sets.of(snap)
-		groups, err := sets.filters(f.Filters)
-		if err != nil {
-			return nil, false, err
-		}
-		pass := intersect(groups, "")
-		var hits []uint32
-		return func(d *bsearch.DocumentMatch) error {
-			if d == nil {
-				if f.Over != nil {
-					over, err := sets.match(ctx, ix, f.Over)
-					if err != nil {
-						countEr = err
-						return topN(nil)
-					}
-					out, countEr = sets.count(over, groups, f.Facets)
-				} else {
-					out, countEr = sets.count(roaring.BitmapOf(hits...), groups, f.Facets)
-				}
-				return topN(nil)
-			}
-			n := uint32(d.IndexInternalID.Value())
-			if f.Over == nil {
-				hits = append(hits, n)
-			}
-			if pass != nil && !pass.Contains(n) {
-				sctx.DocumentMatchPool.Put(d)
-				return nil
-			}
-			return topN(d)
-		}, loadID, nil
+	if f.Over == nil {
+		return nil, nil, errors.New("faceted search: no query")
 	}
-	ctx = context.WithValue(ctx, bsearch.MakeDocumentMatchHandlerKey, bsearch.MakeDocumentMatchHandler(maker))
+	var counts *FacetCounts
+	req.Query = &restrictQuery{inner: f.Over, docs: func(snap *scorch.IndexSnapshot) (*roaring.Bitmap, *roaring.Bitmap, error) {
+		matched, hits, c, err := ix.sets.of(snap).faceted(ctx, ix, f)
+		counts = c
+		return matched, hits, err
+	}}
 	res, err := ix.Search(ctx, req)
 	if err != nil {
 		return nil, nil, err
 	}
-	if countEr != nil {
-		return nil, nil, countEr
+	if counts == nil {
+		return nil, nil, errors.New("faceted search: the documents were never counted")
 	}
-	if out == nil {
-		return nil, nil, fmt.Errorf("faceted search: the collector never finished")
+	res.Total = counts.Total
+	return res, counts, nil
+}
+
+// CountFaceted counts the hits of f and its facets without ranking.
+func (ix *Index) CountFaceted(ctx context.Context, f Faceted) (*FacetCounts, error) {
+	if f.Over == nil {
+		return nil, errors.New("count: no query")
 	}
-	res.Total = out.Total
-	return res, out, nil
+	var out *FacetCounts
+	err := ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
+		var err error
+		_, _, out, err = ix.sets.of(snap).faceted(ctx, ix, f)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count: %w", err)
+	}
+	return out, nil
+}
+
+// faceted is what f.Over matches, the hits of f and its facet counts.
+func (d *docSets) faceted(ctx context.Context, ix *Index, f Faceted) (matched, hits *roaring.Bitmap, counts *FacetCounts, err error) {
+	matched, err = d.match(ctx, ix, f.Over)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	over := matched
+	if f.Exclude != nil {
+		ex, err := d.match(ctx, ix, f.Exclude)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		over = roaring.AndNot(over, ex)
+	}
+	groups, err := d.filters(f.Filters)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if counts, err = d.count(over, groups, f.Facets); err != nil {
+		return nil, nil, nil, err
+	}
+	hits = over
+	if p := intersect(groups, ""); p != nil {
+		hits = roaring.And(over, p)
+	}
+	return matched, hits, counts, nil
+}
+
+// restrictQuery ranks inner's matches among a set of documents worked out
+// on the snapshot searched: docs returns what inner matches and the set.
+type restrictQuery struct {
+	inner query.Query
+	docs  func(snap *scorch.IndexSnapshot) (matched, hits *roaring.Bitmap, err error)
+}
+
+func (q *restrictQuery) Searcher(ctx context.Context, i bindex.IndexReader, m mapping.IndexMapping, options bsearch.SearcherOptions) (bsearch.Searcher, error) {
+	snap, ok := i.(*scorch.IndexSnapshot)
+	if !ok {
+		return nil, fmt.Errorf("document sets need a scorch index, not %T", i)
+	}
+	matched, hits, err := q.docs(snap)
+	if err != nil {
+		return nil, err
+	}
+	inner, err := q.inner.Searcher(ctx, i, m, options)
+	if err != nil {
+		return nil, err
+	}
+	n, all := hits.GetCardinality(), matched.GetCardinality()
+	switch {
+	case n == all:
+		// Nothing narrows the text's matches.
+		return inner, nil
+	case n*4 > all:
+		// Most matches stay: visiting them all and dropping the rest
+		// costs less than skipping to each one.
+		return searcher.NewFilteringSearcher(ctx, inner, func(_ *bsearch.SearchContext, d *bsearch.DocumentMatch) bool {
+			return hits.Contains(uint32(d.IndexInternalID.Value()))
+		}), nil
+	}
+	// Few stay: the set leads and the text's searchers skip to its
+	// documents, scoring only them.
+	return searcher.NewConjunctionSearcher(ctx, i, []bsearch.Searcher{&setSearcher{docs: hits, it: hits.Iterator()}, inner}, options)
 }
 
 // snapshotSets caches the document sets of the newest snapshot searched.

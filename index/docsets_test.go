@@ -11,6 +11,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/google/go-cmp/cmp"
 )
@@ -97,7 +98,8 @@ func TestFacetCountsAgreeWithTheDocuments(t *testing.T) {
 			f.Filters = []Filter{{Group: "country", AnyOf: conds}}
 		}
 		f.Facets = []Facet{{Name: "country", Field: FieldCountries}, {Name: "also", Field: FieldCountries}}
-		res, counts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 5, 0, false), f)
+		f.Over = bleve.NewMatchAllQuery()
+		res, counts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(nil, 5, 0, false), f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,12 +119,67 @@ func TestFacetCountsAgreeWithTheDocuments(t *testing.T) {
 		if res.Total != uint64(len(passing)) || counts.Total != uint64(len(passing)) {
 			t.Errorf("filter %v: total %d (%d), want %d", filter, res.Total, counts.Total, len(passing))
 		}
+		checkHits(t, fmt.Sprint(filter), res.Hits, passing)
 		// The filtered facet ignores its own filter; the other does not.
 		if diff := cmp.Diff(countryCounts(all), counts.Counts["country"]); diff != "" {
 			t.Errorf("filter %v: disjunctive counts (-documents +facet):\n%s", filter, diff)
 		}
 		if diff := cmp.Diff(countryCounts(passing), counts.Counts["also"]); diff != "" {
 			t.Errorf("filter %v: counts over the filtered hits (-documents +facet):\n%s", filter, diff)
+		}
+	}
+}
+
+// checkHits fails unless every hit is one of docs.
+func checkHits(t *testing.T, what string, hits bsearch.DocumentMatchCollection, docs []Document) {
+	t.Helper()
+	ok := map[string]bool{}
+	for _, d := range docs {
+		ok[d.ID] = true
+	}
+	if len(hits) == 0 && len(docs) > 0 {
+		t.Errorf("%s: no hits, want some of %d", what, len(docs))
+	}
+	for _, h := range hits {
+		if !ok[h.ID] {
+			t.Errorf("%s: hit %s does not pass the filters", what, h.ID)
+		}
+	}
+}
+
+// TestNarrowFiltersRankOnlyTheirDocuments filters on three countries at
+// once (a few percent of the documents, where Bleve skips to the set's
+// documents) and on one (a third, where it drops the others as it goes),
+// and checks the hits and the total.
+func TestNarrowFiltersRankOnlyTheirDocuments(t *testing.T) {
+	ix := mustOpen(t, "")
+	docs := randomCorpus(t, ix, 3000, 11)
+	for _, groups := range [][]string{{"Peru", "Mexico", "Chile"}, {"Ghana"}} {
+		var f Faceted
+		for _, c := range groups {
+			f.Filters = append(f.Filters, Filter{Group: c, AnyOf: []Condition{{Field: FieldCountries, Value: c}}})
+		}
+		f.Over = term(FieldDescription, "work")
+		var passing []Document
+		for _, d := range docs {
+			all := true
+			for _, c := range groups {
+				all = all && contains(d.Countries, c)
+			}
+			if all {
+				passing = append(passing, d)
+			}
+		}
+		res, counts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(nil, 50, 0, false), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != uint64(len(passing)) || counts.Total != res.Total {
+			t.Errorf("%v: total %d (%d), want %d", groups, res.Total, counts.Total, len(passing))
+		}
+		checkHits(t, fmt.Sprint(groups), res.Hits, passing)
+		if len(passing) < 20 {
+			t.Errorf("%v: only %d documents pass; the case tests little", groups, len(passing))
 		}
 	}
 }

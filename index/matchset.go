@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
@@ -255,28 +254,4 @@ func (m *matcher) bleve(q query.Query) (*roaring.Bitmap, error) {
 		}
 	}
 	return roaring.BitmapOf(docs...), nil
-}
-
-// CountFaceted counts f's facets over the documents q matches, with f's
-// filters, without ranking anything; the total is of the documents passing
-// every filter.
-func (ix *Index) CountFaceted(ctx context.Context, q query.Query, f Faceted) (*FacetCounts, error) {
-	var out *FacetCounts
-	err := ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
-		sets := ix.sets.of(snap)
-		hits, err := sets.match(ctx, ix, q)
-		if err != nil {
-			return err
-		}
-		groups, err := sets.filters(f.Filters)
-		if err != nil {
-			return err
-		}
-		out, err = sets.count(hits, groups, f.Facets)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("count: %w", err)
-	}
-	return out, nil
 }

@@ -49,18 +49,6 @@ func (p *plan) faceted() index.Faceted {
 	return f
 }
 
-// dateFilters are the filters Bleve does not apply: status and the from/to
-// window.
-func (p *plan) dateFilters() []index.Filter {
-	var out []index.Filter
-	for _, f := range p.faceted().Filters {
-		if f.Group == FieldStatus || f.Group == windowGroup {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // statusCondition matches documents with a status on a day; both days of
 // a period count as inside it.
 func statusCondition(status string, asOf time.Time) index.Condition {
@@ -97,16 +85,22 @@ func windowCondition(from, to time.Time) (index.Condition, bool) {
 	}, true
 }
 
-// searchFaceted runs req over q with the request's filters and counts
-// its facets over the same snapshot. Bleve applies the keyword filters
-// (skipping to the documents they hold) and the index the date filters;
-// the facets are counted over q's matches as document sets, each without
-// its own filter (disjunctive facets), so a narrow filter never makes
-// Bleve visit every match of the text.
+// searchFaceted ranks what q matches with the request's filters, with
+// req's page and sort, and counts the facets over the same snapshot: the
+// index works out the matching documents as sets (filters included, each
+// facet without its own filter) and Bleve scores only those.
 func (e *Engine) searchFaceted(ctx context.Context, p *plan, q query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
+	return e.searchExcept(ctx, p, q, nil, req)
+}
+
+// searchExcept is searchFaceted leaving out what except matches.
+func (e *Engine) searchExcept(ctx context.Context, p *plan, q, except query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
 	spec := p.faceted()
-	spec.Over = q
-	req.Query = p.filtered(q, "")
+	spec.Over, spec.Exclude = q, except
+	if except != nil {
+		// Only the relaxed rest is searched so; its facets are not needed.
+		spec.Facets = nil
+	}
 	res, counts, err := e.ix.SearchFaceted(ctx, req, spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("search: %w", err)
@@ -117,7 +111,9 @@ func (e *Engine) searchFaceted(ctx context.Context, p *plan, q query.Query, req 
 // countFaceted counts what q matches with the request's filters, and its
 // facets, without ranking.
 func (e *Engine) countFaceted(ctx context.Context, p *plan, q query.Query) (uint64, map[string][]FacetValue, error) {
-	counts, err := e.ix.CountFaceted(ctx, q, p.faceted())
+	spec := p.faceted()
+	spec.Over = q
+	counts, err := e.ix.CountFaceted(ctx, spec)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -117,30 +117,6 @@ func day(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// keywordFilters builds one clause per filtered keyword field (values
-// OR-ed). Its terms have a boost of zero, so a filter narrows without
-// changing any score; as parts of a conjunction they let Bleve skip to the
-// documents they hold, where Bleve's own filter clause would visit and
-// score every match of the text first. Dates (status, from/to) are not
-// here: they are filtered as document sets (see faceted).
-func keywordFilters(r *Request) map[string]query.Query {
-	out := map[string]query.Query{}
-	for f, vals := range r.Filters {
-		if f == FieldStatus {
-			continue
-		}
-		qs := make([]query.Query, 0, len(vals))
-		for _, v := range vals {
-			t := bleve.NewTermQuery(v)
-			t.SetField(facetFields[f])
-			t.SetBoost(0)
-			qs = append(qs, t)
-		}
-		out[f] = bleve.NewDisjunctionQuery(qs...)
-	}
-	return out
-}
-
 // plan is a query ready to run: the text part, the filters, and how the
 // visitor's words were understood.
 type plan struct {
@@ -150,7 +126,6 @@ type plan struct {
 	clauses  []query.Query // one per unit
 	excluded []query.Query
 	exps     [][]expansion
-	filters  map[string]query.Query
 	// demote is set when the index holds documents other than projects,
 	// whose scores are then scaled down.
 	demote bool
@@ -239,21 +214,6 @@ func without(all, order []int, n int) []int {
 // pageWeight scales the scores of the initiative and partner pages.
 const pageWeight = 0.3
 
-// filtered applies every filter except the one named skip. Filters never
-// score, so they never change the ranking of what they keep.
-func (p *plan) filtered(q query.Query, skip string) query.Query {
-	fs := []query.Query{q}
-	for _, f := range sortedKeys(p.filters) {
-		if f != skip {
-			fs = append(fs, p.filters[f])
-		}
-	}
-	if len(fs) == 1 {
-		return q
-	}
-	return bleve.NewConjunctionQuery(fs...)
-}
-
 // Search runs one request.
 func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 	began := time.Now()
@@ -279,7 +239,6 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 			}
 		}
 	}
-	p.filters = keywordFilters(&r)
 	words, err := e.ix.Vocabulary()
 	if err != nil {
 		return nil, fmt.Errorf("vocabulary: %w", err)
@@ -376,13 +335,13 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, all *Respo
 	r := p.req
 	from, size := (r.Page-1)*r.PerPage, r.PerPage
 	hits := all.Hits
-	rest := bleve.NewBooleanQuery()
-	rest.AddMust(p.core(keep))
-	rest.AddMustNot(bleve.NewConjunctionQuery(p.clauses...))
 	restFrom := max(0, from-int(all.Total))
 	if restSize := size - len(hits); restSize > 0 {
-		res, err := e.searchHits(ctx, p, e.hitsRequest(p, rest, restFrom, restSize))
+		res, _, err := e.searchExcept(ctx, p, p.core(keep), bleve.NewConjunctionQuery(p.clauses...), e.hitsRequest(p, nil, restFrom, restSize))
 		if err != nil {
+			return nil, err
+		}
+		if err := e.highlight(ctx, p, res.Hits); err != nil {
 			return nil, err
 		}
 		hits = append(hits, e.hits(res.Hits, p.asOf)...)
@@ -429,21 +388,6 @@ func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.Sear
 	}
 	req.SortByCustom(sortOrder(p.req.Sort, browse))
 	return req
-}
-
-// searchHits runs a request whose query holds no filter for a page of
-// hits, filtered, and highlights them.
-func (e *Engine) searchHits(ctx context.Context, p *plan, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
-	q := req.Query
-	req.Query = p.filtered(q, "")
-	res, _, err := e.ix.SearchFaceted(ctx, req, index.Faceted{Filters: p.dateFilters()})
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	if err := e.highlight(ctx, p, res.Hits); err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // highlight marks the words the query matched in the page's hits.
