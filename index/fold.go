@@ -43,9 +43,12 @@ func registerAnalysis() error {
 		err = registry.RegisterTokenFilter(foldFilterName, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
 			return foldFilter{fold: asciifolding.New()}, nil
 		})
+		if err == nil {
+			err = registerStem()
+		}
 	})
 	if err != nil {
-		return fmt.Errorf("register token filter %s: %w", foldFilterName, err)
+		return fmt.Errorf("register token filters: %w", err)
 	}
 	return nil
 }

@@ -83,7 +83,7 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 		"type":      custom.Name,
 		"tokenizer": unicode.Name,
 		"token_filters": []string{
-			foldFilterName, en.PossessiveName, lowercase.Name, en.StopName, en.SnowballStemmerName,
+			foldFilterName, en.PossessiveName, lowercase.Name, en.StopName, stemFilterName,
 		},
 	}); err != nil {
 		return nil, fmt.Errorf("analyzer %s: %w", AnalyzerText, err)
