@@ -322,10 +322,11 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 	if err != nil {
 		return nil, err
 	}
-	if err := e.highlight(ctx, p, res.Hits); err != nil {
+	hits := e.hits(res.Hits, p.asOf)
+	if err := e.highlight(p, hits); err != nil {
 		return nil, err
 	}
-	return &Response{Total: res.Total, Hits: e.hits(res.Hits, p.asOf), Facets: facets}, nil
+	return &Response{Total: res.Total, Hits: hits, Facets: facets}, nil
 }
 
 // runRelaxed answers with only the kept units required: the documents that
@@ -341,10 +342,11 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, all *Respo
 		if err != nil {
 			return nil, err
 		}
-		if err := e.highlight(ctx, p, res.Hits); err != nil {
+		rest := e.hits(res.Hits, p.asOf)
+		if err := e.highlight(p, rest); err != nil {
 			return nil, err
 		}
-		hits = append(hits, e.hits(res.Hits, p.asOf)...)
+		hits = append(hits, rest...)
 	}
 	resp := &Response{Total: total, Hits: hits, Facets: facets}
 	kept := map[int]bool{}
@@ -390,40 +392,50 @@ func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.Sear
 	return req
 }
 
-// highlight marks the words the query matched in the page's hits.
-// Highlighting in the search itself would make every term searcher read
-// the positions of every matching document (a tenth of a broad query's
-// time); instead the title and description parts of the query run again
-// over the page's documents only, without the filters, exclusions and
-// metadata fields that only cost here.
-func (e *Engine) highlight(ctx context.Context, p *plan, hits bsearch.DocumentMatchCollection) error {
+// highlight marks the words of the query in the page's hits, from the
+// title and description terms of every unit (a relaxed query's dropped
+// words included: they are absent from the hits anyway).
+func (e *Engine) highlight(p *plan, hits []Hit) error {
 	if p.req.NoHighlight || len(p.clauses) == 0 || len(hits) == 0 {
 		return nil
-	}
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ID
 	}
 	var parts []query.Query
 	for _, c := range p.clauses {
 		parts = highlighted(c, parts)
 	}
-	if len(parts) == 0 {
+	terms := map[string]map[string]bool{}
+	add := func(field, term string) {
+		if terms[field] == nil {
+			terms[field] = map[string]bool{}
+		}
+		terms[field][term] = true
+	}
+	for _, q := range parts {
+		switch q := q.(type) {
+		case *query.TermQuery:
+			add(q.FieldVal, q.Term)
+		case *index.Phrase:
+			words, err := q.Terms()
+			if err != nil {
+				return err
+			}
+			for _, w := range words {
+				add(q.Field(), w)
+			}
+		}
+	}
+	if len(terms) == 0 {
 		return nil
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), bleve.NewDisjunctionQuery(parts...)), len(ids), 0, false)
-	req.Highlight = bleve.NewHighlightWithStyle("html")
-	req.Highlight.Fields = []string{index.FieldTitle, index.FieldDescription}
-	res, err := e.ix.Search(ctx, req)
-	if err != nil {
-		return fmt.Errorf("highlight: %w", err)
-	}
-	byID := make(map[string]bsearch.FieldFragmentMap, len(res.Hits))
-	for _, h := range res.Hits {
-		byID[h.ID] = h.Fragments
-	}
-	for _, h := range hits {
-		h.Fragments = byID[h.ID]
+	for i := range hits {
+		h := &hits[i]
+		frags, err := e.ix.Highlight(&index.Document{ID: h.ID, Title: h.Title, Description: h.Description}, terms)
+		if err != nil {
+			return fmt.Errorf("highlight %s: %w", h.ID, err)
+		}
+		if len(frags) > 0 {
+			h.Highlights = frags
+		}
 	}
 	return nil
 }
@@ -498,14 +510,6 @@ func (e *Engine) hits(matches bsearch.DocumentMatchCollection, asOf time.Time) [
 		}
 		h := hitOf(d, asOf)
 		h.Score = m.Score
-		if len(m.Fragments) > 0 {
-			h.Highlights = map[string][]string{}
-			for _, f := range []string{index.FieldTitle, index.FieldDescription} {
-				if frags := m.Fragments[f]; len(frags) > 0 {
-					h.Highlights[f] = frags
-				}
-			}
-		}
 		out = append(out, h)
 	}
 	return out
