@@ -187,9 +187,15 @@ func (q *restrictQuery) Searcher(ctx context.Context, i bindex.IndexReader, m ma
 		return nil, err
 	}
 	n, all := hits.GetCardinality(), matched.GetCardinality()
+	var docs uint64
+	for _, seg := range snap.Segments() {
+		docs += seg.Count()
+	}
 	switch {
+	case n*8 <= docs:
+		// Few documents: the set leads (below).
 	case n == all:
-		// Nothing narrows the text's matches.
+		// Many documents and nothing narrows the text's matches.
 		return inner, nil
 	case n*4 > all:
 		// Most matches stay: visiting them all and dropping the rest
