@@ -219,8 +219,53 @@ func (s *snapshotSets) of(snap *scorch.IndexSnapshot) *docSets {
 		return d
 	}
 	d := newDocSets(snap)
+	if prev := s.cur.Load(); prev != nil {
+		// A write adds segments after the ones the last snapshot had:
+		// what was worked out for those is kept (see extend). One step
+		// back only, so snapshots do not chain in memory.
+		prev.mu.Lock()
+		prev.prev = nil
+		prev.mu.Unlock()
+		d.prev = prev
+	}
 	s.cur.Store(d)
 	return d
+}
+
+// shared is how many leading segments d has in common with p (the same
+// segments in the same order, so numbered alike), and how many document
+// numbers they cover.
+func (d *docSets) shared(p *docSets) (segments int, docs uint64) {
+	ps, ds := p.snap.Segments(), d.snap.Segments()
+	for segments < len(ps) && segments < len(ds) && ps[segments].Segment() == ds[segments].Segment() {
+		segments++
+	}
+	if segments < len(ds) {
+		return segments, d.offsets[segments]
+	}
+	return segments, d.size
+}
+
+// earlier returns the previous snapshot's sets when they hold what is
+// asked (have reports it, called under the previous sets' lock), with the
+// segments and document numbers shared; nil when there is nothing to
+// extend. Called with d.mu held.
+func (d *docSets) earlier(have func(p *docSets) bool) (p *docSets, segments int, docs uint64) {
+	p = d.prev
+	if p == nil {
+		return nil, 0, 0
+	}
+	p.mu.Lock()
+	ok := have(p)
+	p.mu.Unlock()
+	if !ok {
+		return nil, 0, 0
+	}
+	segments, docs = d.shared(p)
+	if segments == 0 {
+		return nil, 0, 0
+	}
+	return p, segments, docs
 }
 
 // docSets are the document bitmaps of one snapshot, numbered as Bleve
@@ -240,6 +285,8 @@ type docSets struct {
 	vocab   *Vocabulary
 
 	phrases phraseCache
+	// prev is the previous snapshot's sets, which extend builds on.
+	prev *docSets
 	// liveDocs is every document not deleted.
 	liveDocs *roaring.Bitmap
 }
@@ -267,11 +314,33 @@ func (d *docSets) field(name string) (map[string]*roaring.Bitmap, error) {
 		return m, nil
 	}
 	m := map[string]*roaring.Bitmap{}
-	err := d.walk(name, nil, nil, func(term string, docs *roaring.Bitmap) {
-		if b, ok := m[term]; ok {
+	from := 0
+	// Bitmaps shared with the previous snapshot are copied before the
+	// first change.
+	owned := map[string]bool{}
+	var prev map[string]*roaring.Bitmap
+	if p, segments, docs := d.earlier(func(p *docSets) bool { prev = p.fields[name]; return prev != nil }); p != nil {
+		from = segments
+		for v, b := range prev {
+			if b.Maximum() < uint32(docs) || b.IsEmpty() {
+				m[v] = b
+				continue
+			}
+			c := b.Clone()
+			c.RemoveRange(docs, uint64(math.MaxUint32)+1)
+			if !c.IsEmpty() {
+				m[v], owned[v] = c, true
+			}
+		}
+	}
+	err := d.walk(name, from, nil, nil, func(term string, docs *roaring.Bitmap) {
+		switch b, ok := m[term]; {
+		case !ok:
+			m[term], owned[term] = docs, true
+		case owned[term]:
 			b.Or(docs)
-		} else {
-			m[term] = docs
+		default:
+			m[term], owned[term] = roaring.Or(b, docs), true
 		}
 	})
 	if err != nil {
@@ -283,8 +352,11 @@ func (d *docSets) field(name string) (map[string]*roaring.Bitmap, error) {
 
 // walk calls fn with every term of field in [start, end) and its documents,
 // segment by segment, numbered for the snapshot.
-func (d *docSets) walk(field string, start, end []byte, fn func(term string, docs *roaring.Bitmap)) error {
+func (d *docSets) walk(field string, from int, start, end []byte, fn func(term string, docs *roaring.Bitmap)) error {
 	for i, seg := range d.snap.Segments() {
+		if i < from {
+			continue
+		}
 		dict, err := seg.Segment().Dictionary(field)
 		if err != nil {
 			return fmt.Errorf("dictionary of %s: %w", field, err)
@@ -348,14 +420,20 @@ func (d *docSets) dates(field string) ([]Day, error) {
 		return v, nil
 	}
 	v := make([]Day, d.size)
-	for i := range v {
+	from, kept := 0, uint64(0)
+	var prev []Day
+	if p, segments, docs := d.earlier(func(p *docSets) bool { prev = p.days[field]; return prev != nil }); p != nil {
+		from, kept = segments, docs
+		copy(v, prev[:docs])
+	}
+	for i := kept; i < d.size; i++ {
 		v[i] = NoDay
 	}
 	// Bleve indexes a date at several precisions; shift 0 holds the exact
 	// value, and its terms all start with this byte.
 	const exact = numeric.ShiftStartInt64
 	var bad error
-	err := d.walk(field, []byte{exact}, []byte{exact + 1}, func(term string, docs *roaring.Bitmap) {
+	err := d.walk(field, from, []byte{exact}, []byte{exact + 1}, func(term string, docs *roaring.Bitmap) {
 		nanos, err := numeric.PrefixCoded(term).Int64()
 		if err != nil {
 			bad = err
@@ -436,32 +514,67 @@ func (d *docSets) forward(field string) (*forwardIndex, error) {
 	if fw, ok := d.forwards[field]; ok {
 		return fw, nil
 	}
-	fw := &forwardIndex{values: make([]string, 0, len(m)), start: make([]uint32, d.size+1)}
+	fw := &forwardIndex{start: make([]uint32, d.size+1)}
+	// Ordinals of the previous snapshot's values are kept, so the lists
+	// of the documents it shares are copied as they are.
+	var prev *forwardIndex
+	kept := uint64(0)
+	if p, _, docs := d.earlier(func(p *docSets) bool { prev = p.forwards[field]; return prev != nil }); p != nil {
+		kept = docs
+		fw.values = append(fw.values, prev.values...)
+	}
+	ord := make(map[string]int, len(m))
+	for i, v := range fw.values {
+		ord[v] = i
+	}
+	var added []string
 	for v := range m {
+		if _, ok := ord[v]; !ok {
+			added = append(added, v)
+		}
+	}
+	sort.Strings(added)
+	for _, v := range added {
+		ord[v] = len(fw.values)
 		fw.values = append(fw.values, v)
 	}
-	sort.Strings(fw.values)
 	fw.docs = make([]*roaring.Bitmap, len(fw.values))
 	for i, v := range fw.values {
-		fw.docs[i] = m[v]
-		it := m[v].Iterator()
-		for it.HasNext() {
-			fw.start[it.Next()+1]++
+		if b, ok := m[v]; ok {
+			fw.docs[i] = b
+		} else {
+			fw.docs[i] = roaring.New()
 		}
 	}
-	for n := 1; n < len(fw.start); n++ {
-		fw.start[n] += fw.start[n-1]
+	if prev != nil {
+		copy(fw.start, prev.start[:kept+1])
+	}
+	// The documents from kept on: their values, from the value bitmaps.
+	each := func(fn func(n uint32, o uint32)) {
+		for i, b := range fw.docs {
+			it := b.Iterator()
+			it.AdvanceIfNeeded(uint32(kept))
+			for it.HasNext() {
+				fn(it.Next(), uint32(i))
+			}
+		}
+	}
+	counts := make([]uint32, d.size-kept)
+	each(func(n, _ uint32) { counts[uint64(n)-kept]++ })
+	for i, c := range counts {
+		n := kept + uint64(i)
+		fw.start[n+1] = fw.start[n] + c
 	}
 	fw.ords = make([]uint32, fw.start[d.size])
-	fill := append([]uint32(nil), fw.start[:d.size]...)
-	for i := range fw.values {
-		it := fw.docs[i].Iterator()
-		for it.HasNext() {
-			n := it.Next()
-			fw.ords[fill[n]] = uint32(i)
-			fill[n]++
-		}
+	if prev != nil {
+		copy(fw.ords, prev.ords[:fw.start[kept]])
 	}
+	fill := append([]uint32(nil), fw.start[kept:d.size]...)
+	each(func(n, o uint32) {
+		i := uint64(n) - kept
+		fw.ords[fill[i]] = o
+		fill[i]++
+	})
 	d.forwards[field] = fw
 	return fw, nil
 }

@@ -335,3 +335,103 @@ func TestVocabularyFollowsWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestDocSetsFollowEveryWrite searches between small writes (new
+// documents, rewrites, deletions; Bleve merges segments meanwhile), so each
+// snapshot's sets are built on the previous one's, and compares the
+// counts, totals, date filters and browse order with the documents.
+func TestDocSetsFollowEveryWrite(t *testing.T) {
+	ix := mustOpen(t, "")
+	docs := randomCorpus(t, ix, 600, 21)
+	rng := rand.New(rand.NewPCG(5, 5))
+	countries := []string{"Peru", "Mexico", "Chile", "Ghana", "Fiji"}
+	ended := Condition{Key: "ended-2018", Dates: func(_, end Day) bool { return end != NoDay && end < DayOf(time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC)) }}
+	for round := 0; round < 30; round++ {
+		var batch []Document
+		var deletes []string
+		for i := 0; i < 1+rng.IntN(20); i++ {
+			id := fmt.Sprintf("doc-%05d", rng.IntN(900))
+			if rng.IntN(4) == 0 {
+				deletes = append(deletes, id)
+				continue
+			}
+			d := Document{ID: id, Kind: KindProject, Title: "project", Description: "about work", Countries: []string{countries[rng.IntN(len(countries))]}}
+			if rng.IntN(3) > 0 {
+				d.Start, d.End = fmt.Sprintf("201%d-01-01", rng.IntN(10)), fmt.Sprintf("202%d-01-01", rng.IntN(5))
+			}
+			batch = append(batch, d)
+		}
+		// A document both written and deleted in one batch is written.
+		for _, d := range batch {
+			for i, id := range deletes {
+				if id == d.ID {
+					deletes = append(deletes[:i], deletes[i+1:]...)
+					break
+				}
+			}
+		}
+		if err := ix.Batch(batch, deletes); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range deletes {
+			delete(docs, id)
+		}
+		for _, d := range batch {
+			docs[d.ID] = d
+		}
+		var all, endedDocs []Document
+		for _, d := range docs {
+			all = append(all, d)
+			if d.End != "" && d.End < "2018-01-01" {
+				endedDocs = append(endedDocs, d)
+			}
+		}
+		f := Faceted{Over: bleve.NewMatchAllQuery(), Facets: []Facet{{Name: "country", Field: FieldCountries}, {Name: "ended", Buckets: []Bucket{{Label: "ended", Cond: ended}}}}}
+		res, counts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(nil, 3, 0, false), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != uint64(len(all)) {
+			t.Fatalf("round %d: total %d, want %d", round, res.Total, len(all))
+		}
+		if diff := cmp.Diff(countryCounts(all), counts.Counts["country"]); diff != "" {
+			t.Fatalf("round %d: country counts (-documents +facet):\n%s", round, diff)
+		}
+		if got := counts.Counts["ended"]["ended"]; got != len(endedDocs) {
+			t.Fatalf("round %d: %d ended, want %d", round, got, len(endedDocs))
+		}
+		// The forward index counts small sets: one country's documents.
+		small := Faceted{Over: bleve.NewMatchAllQuery(), Filters: []Filter{{Group: "only", AnyOf: []Condition{{Field: FieldCountries, Value: "Fiji"}}}}, Facets: []Facet{{Name: "country", Field: FieldCountries}}}
+		_, smallCounts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(nil, 1, 0, false), small)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fiji []Document
+		for _, d := range all {
+			if contains(d.Countries, "Fiji") {
+				fiji = append(fiji, d)
+			}
+		}
+		if diff := cmp.Diff(countryCounts(fiji), smallCounts.Counts["country"]); diff != "" {
+			t.Fatalf("round %d: counts over Fiji's documents (-documents +facet):\n%s", round, diff)
+		}
+		ids, _, err := ix.Browse(context.Background(), Faceted{}, BrowseOrder{Field: FieldStart, Desc: true}, 0, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Slice(all, func(i, j int) bool {
+			a, b := all[i].Start, all[j].Start
+			if a != b {
+				return a > b
+			}
+			return all[i].ID < all[j].ID
+		})
+		var want []string
+		for _, d := range all[:5] {
+			want = append(want, d.ID)
+		}
+		if diff := cmp.Diff(want, ids); diff != "" {
+			t.Fatalf("round %d: newest five (-documents +browse):\n%s", round, diff)
+		}
+	}
+}
