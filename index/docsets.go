@@ -907,3 +907,32 @@ func (h keyHeap) down(i int) {
 		i = big
 	}
 }
+
+// Warm works out, for the newest snapshot, what searches need first (the
+// vocabulary, the value bitmaps and forward indexes of the given keyword
+// fields, the start and end days), so the first searches after a start do
+// not pay for it.
+func (ix *Index) Warm(ctx context.Context, fields []string) error {
+	if _, err := ix.Vocabulary(); err != nil {
+		return err
+	}
+	return ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
+		sets := ix.sets.of(snap)
+		for _, f := range fields {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, err := sets.forward(f); err != nil {
+				return err
+			}
+		}
+		sets.mu.Lock()
+		defer sets.mu.Unlock()
+		for _, f := range []string{FieldStart, FieldEnd} {
+			if _, err := sets.dates(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

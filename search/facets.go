@@ -202,3 +202,16 @@ func (e *Engine) browse(ctx context.Context, p *plan, order index.BrowseOrder) (
 	}
 	return &Response{Total: counts.Total, Hits: hits, Facets: p.finishFacets(counts.Counts)}, nil
 }
+
+// Warm prepares the index for the first searches: the vocabulary and the
+// document sets of every facet field and of the dates.
+func (e *Engine) Warm(ctx context.Context) error {
+	fields := make([]string, 0, len(facetFields))
+	for _, f := range sortedKeys(facetFields) {
+		fields = append(fields, facetFields[f])
+	}
+	if err := e.ix.Warm(ctx, fields); err != nil {
+		return fmt.Errorf("warm: %w", err)
+	}
+	return nil
+}

@@ -205,6 +205,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			indexMetrics.SetLastUpdate(t)
 		}
 	}
+	// Facet bitmaps and the vocabulary are worked out before traffic comes,
+	// so the first visitors do not wait for them (about a second at a
+	// million documents).
+	warmStart := time.Now()
+	if err := engine.Warm(ctx); err != nil {
+		return err
+	}
+	warmed := time.Since(warmStart)
 
 	handler, err := handlers.New(handlers.Config{
 		Engine:        engine,
@@ -244,6 +252,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		slog.String("addr", addr),
 		slog.Uint64("documents", count),
 		slog.String("version", version()),
+		slog.Float64("warm_seconds", warmed.Round(time.Millisecond).Seconds()),
 	}
 	if built != "" {
 		attrs = append(attrs, slog.String("built", built))
