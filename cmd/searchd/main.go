@@ -205,14 +205,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			indexMetrics.SetLastUpdate(t)
 		}
 	}
-	// Facet bitmaps and the vocabulary are worked out before traffic comes,
-	// so the first visitors do not wait for them (about a second at a
-	// million documents).
-	warmStart := time.Now()
-	if err := engine.Warm(ctx); err != nil {
-		return err
-	}
-	warmed := time.Since(warmStart)
+	// Facet bitmaps and the vocabulary are worked out as soon as the index
+	// is open, beside the first requests (which would otherwise each wait
+	// for them): about a second at a million documents. Serving starts at
+	// once; a search racing the warm-up waits for the part it needs.
+	go func() {
+		start := time.Now()
+		if err := engine.Warm(ctx); err != nil {
+			logger.LogAttrs(ctx, slog.LevelWarn, "warm-up stopped", slog.String("error", err.Error()))
+			return
+		}
+		logger.LogAttrs(ctx, slog.LevelInfo, "warm", slog.Float64("seconds", time.Since(start).Round(time.Millisecond).Seconds()))
+	}()
 
 	handler, err := handlers.New(handlers.Config{
 		Engine:        engine,
@@ -252,7 +256,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		slog.String("addr", addr),
 		slog.Uint64("documents", count),
 		slog.String("version", version()),
-		slog.Float64("warm_seconds", warmed.Round(time.Millisecond).Seconds()),
 	}
 	if built != "" {
 		attrs = append(attrs, slog.String("built", built))
