@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,7 @@ type config struct {
 	indexDir   string
 	input      string
 	batchBytes int
+	cpuProfile string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -60,6 +62,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.indexDir, "index", getenv("SEARCH_INDEX"), "index `directory` to build or refresh (SEARCH_INDEX)")
 	fs.StringVar(&c.input, "input", getenv("SEARCH_INPUT"), "JSON Lines `file` of documents, .gz allowed; empty = the embedded seeds (SEARCH_INPUT)")
 	fs.IntVar(&c.batchBytes, "batch-bytes", corpus.DefaultBatchBytes, "JSON `bytes` per index batch: larger is faster, smaller uses less memory and shows progress more often")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the build to `file` (for go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -121,6 +124,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			p.batchDone(len(docs))
 			return err
 		})
+	}
+
+	if cfg.cpuProfile != "" {
+		pf, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			ix.Close()
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			ix.Close()
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	p.start = time.Now()

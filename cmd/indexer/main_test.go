@@ -147,6 +147,30 @@ func TestIndexGzip(t *testing.T) {
 	}
 }
 
+// -cpuprofile writes a profile pprof can read, and the build still succeeds.
+func TestIndexCPUProfile(t *testing.T) {
+	tmp := t.TempDir()
+	input := filepath.Join(tmp, "docs.jsonl")
+	if err := os.WriteFile(input, []byte(jsonl(20, "p")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir, prof := filepath.Join(tmp, "index"), filepath.Join(tmp, "cpu.prof")
+	if err := run(context.Background(), []string{"-index", dir, "-input", input, "-cpuprofile", prof}, noEnv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if n := mustCount(t, dir); n != 20 {
+		t.Errorf("count = %d, want 20", n)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A pprof profile is a gzip-compressed protocol buffer.
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("profile %s is not gzip-compressed (%d bytes)", prof, len(b))
+	}
+}
+
 func TestIndexErrors(t *testing.T) {
 	tmp := t.TempDir()
 	write := func(name, content string) string {
