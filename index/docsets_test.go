@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
 	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/google/go-cmp/cmp"
 )
@@ -432,6 +434,79 @@ func TestDocSetsFollowEveryWrite(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, ids); diff != "" {
 			t.Fatalf("round %d: newest five (-documents +browse):\n%s", round, diff)
+		}
+	}
+}
+
+// TestRankingInPartsMatchesOnePass ranks the same searches in one pass and
+// split into parts (as many hits are on a machine with several cores) and
+// expects the same pages: scores, order, ties in document order, totals.
+func TestRankingInPartsMatchesOnePass(t *testing.T) {
+	ix := mustOpen(t, "")
+	rng := rand.New(rand.NewPCG(8, 1))
+	words := []string{"trade", "union", "workers", "safety", "mining", "cocoa"}
+	var docs []Document
+	for i := 0; i < 3000; i++ {
+		var desc []string
+		for j := 0; j < 1+rng.IntN(12); j++ {
+			desc = append(desc, words[rng.IntN(len(words))])
+		}
+		d := Document{ID: fmt.Sprintf("r%04d", i), Kind: KindProject, Title: words[rng.IntN(len(words))], Description: strings.Join(desc, " ")}
+		if rng.IntN(4) > 0 {
+			d.Start = fmt.Sprintf("20%02d-0%d-01", 10+rng.IntN(10), 1+rng.IntN(9))
+		}
+		docs = append(docs, d)
+		if len(docs) == 700 {
+			if err := ix.Batch(docs, nil); err != nil {
+				t.Fatal(err)
+			}
+			docs = nil
+		}
+	}
+	if err := ix.Batch(docs, nil); err != nil {
+		t.Fatal(err)
+	}
+	byDate := bsearch.SortOrder{&bsearch.SortField{Field: FieldStart, Type: bsearch.SortFieldAsDate, Desc: true, Missing: bsearch.SortFieldMissingLast}, &bsearch.SortDocID{}}
+	type page struct {
+		IDs    []string
+		Scores []float64
+		Total  uint64
+	}
+	run := func(q query.Query, from, size int, order bsearch.SortOrder, split int) page {
+		ix.rankSplit = split
+		req := bleve.NewSearchRequestOptions(nil, size, from, false)
+		if order != nil {
+			req.SortByCustom(order)
+		}
+		res, _, err := ix.SearchFaceted(context.Background(), req, Faceted{Over: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p page
+		p.Total = res.Total
+		for _, h := range res.Hits {
+			p.IDs = append(p.IDs, h.ID)
+			p.Scores = append(p.Scores, h.Score)
+		}
+		return p
+	}
+	for _, q := range []query.Query{
+		bleve.NewDisjunctionQuery(term(FieldDescription, "union"), term(FieldTitle, "safeti")),
+		term(FieldTitle, "cocoa"), // equal scores: ties decide
+		bleve.NewMatchAllQuery(),
+	} {
+		for _, c := range []struct {
+			from, size int
+			order      bsearch.SortOrder
+		}{{0, 10, nil}, {25, 20, nil}, {0, 3000, nil}, {5, 15, byDate}, {0, 3000, byDate}} {
+			one := run(q, c.from, c.size, c.order, 1<<30)
+			split := run(q, c.from, c.size, c.order, 1)
+			if len(one.IDs) == 0 {
+				t.Fatalf("nothing ranked; the case tests nothing")
+			}
+			if diff := cmp.Diff(one, split); diff != "" {
+				t.Errorf("from %d size %d: one pass vs in parts (-one +parts):\n%s", c.from, c.size, diff)
+			}
 		}
 	}
 }

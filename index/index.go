@@ -54,6 +54,8 @@ type Index struct {
 	// sets holds the facet and filter bitmaps of the newest snapshot.
 	sets         snapshotSets
 	segmentWords segmentWordsCache
+	// rankSplit overrides the hits worth ranking in parts (tests).
+	rankSplit int
 }
 
 const (
