@@ -137,7 +137,7 @@ func (ix *Index) SearchFaceted(ctx context.Context, req *bleve.SearchRequest, f 
 // it saves.
 const (
 	rankParts = 4
-	rankSplit = 50000
+	rankSplit = 5000
 )
 
 // rank ranks hits (a subset of what q matches, matched) on snap as Bleve's
