@@ -203,12 +203,16 @@ func (e *Engine) browse(ctx context.Context, p *plan, order index.BrowseOrder) (
 	return &Response{Total: counts.Total, Hits: hits, Facets: p.finishFacets(counts.Counts)}, nil
 }
 
-// Warm prepares the index for the first searches: the vocabulary and the
-// document sets of every facet field and of the dates.
+// Warm prepares the index for the first searches: the vocabulary, the
+// dates and the document sets of the default facets (the others, asked for
+// less, are worked out when first asked: each costs memory, about 9 MiB a
+// field at a million documents).
 func (e *Engine) Warm(ctx context.Context) error {
-	fields := make([]string, 0, len(facetFields))
-	for _, f := range sortedKeys(facetFields) {
-		fields = append(fields, facetFields[f])
+	var fields []string
+	for _, f := range DefaultFacets {
+		if field, ok := facetFields[f]; ok {
+			fields = append(fields, field)
+		}
 	}
 	if err := e.ix.Warm(ctx, fields); err != nil {
 		return fmt.Errorf("warm: %w", err)
