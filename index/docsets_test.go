@@ -510,3 +510,36 @@ func TestRankingInPartsMatchesOnePass(t *testing.T) {
 		}
 	}
 }
+
+// TestDateConditionsRememberedAreBounded asks for many distinct date
+// conditions, as visitors may by choosing any as_of day, and checks the
+// snapshot remembers a bounded number of them and still answers each.
+func TestDateConditionsRememberedAreBounded(t *testing.T) {
+	ix := mustOpen(t, "")
+	docs := randomCorpus(t, ix, 300, 3)
+	for i := 0; i < 3*keyedCacheSize; i++ {
+		day := DayOf(time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)) + Day(i*30)
+		cond := Condition{Key: fmt.Sprintf("started-by-%d", day), Dates: func(start, _ Day) bool { return start != NoDay && start <= day }}
+		counts, err := ix.CountFaceted(context.Background(), Faceted{Over: bleve.NewMatchAllQuery(), Facets: []Facet{{Name: "n", Buckets: []Bucket{{Label: "started", Cond: cond}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, d := range docs {
+			if d.Start != "" && d.Start <= time.Unix(int64(day)*86400, 0).UTC().Format(DateLayout) {
+				want++
+			}
+		}
+		if got := counts.Counts["n"]["started"]; got != want {
+			t.Fatalf("condition %d: %d documents, want %d", i, got, want)
+		}
+	}
+	if err := ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
+		if n := len(ix.sets.of(snap).keyed); n > keyedCacheSize {
+			t.Errorf("%d date conditions remembered, want at most %d", n, keyedCacheSize)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -131,6 +131,10 @@ func (d *docSets) faceted(ctx context.Context, ix *Index, f Faceted) (matched, h
 	return matched, hits, counts, nil
 }
 
+// keyedCacheSize bounds the date conditions remembered per snapshot; each
+// is a bitmap of up to an eighth of a byte per document.
+const keyedCacheSize = 64
+
 // condition is the documents meeting c.
 func (d *docSets) condition(c Condition) (*roaring.Bitmap, error) {
 	if c.Field != "" {
@@ -165,6 +169,11 @@ func (d *docSets) condition(c Condition) (*roaring.Bitmap, error) {
 	b := roaring.BitmapOf(docs...)
 	b.RunOptimize()
 	if c.Key != "" {
+		// Keys come from requests (a status on any as_of day, any date
+		// window): a bounded number is remembered.
+		if len(d.keyed) >= keyedCacheSize {
+			clear(d.keyed)
+		}
 		d.keyed[c.Key] = b
 	}
 	return b, nil
