@@ -93,8 +93,11 @@ func (p *Phrase) words() ([]string, error) {
 	return out, nil
 }
 
-// phraseCacheSize bounds the phrases remembered per snapshot.
-const phraseCacheSize = 1024
+// phraseCacheSize bounds the phrases remembered per snapshot: quoted
+// phrases come from requests, and a phrase of frequent words is a bitmap of
+// up to an eighth of a byte per document (32 MiB for 256 of them at a
+// million documents, at worst).
+const phraseCacheSize = 256
 
 type phraseCache struct {
 	mu   sync.Mutex
