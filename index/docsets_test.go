@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -447,11 +446,7 @@ func TestRankingInPartsMatchesOnePass(t *testing.T) {
 	words := []string{"trade", "union", "workers", "safety", "mining", "cocoa"}
 	var docs []Document
 	for i := 0; i < 3000; i++ {
-		var desc []string
-		for j := 0; j < 1+rng.IntN(12); j++ {
-			desc = append(desc, words[rng.IntN(len(words))])
-		}
-		d := Document{ID: fmt.Sprintf("r%04d", i), Kind: KindProject, Title: words[rng.IntN(len(words))], Description: strings.Join(desc, " ")}
+		d := Document{ID: fmt.Sprintf("r%04d", i), Kind: KindProject, Title: randomWords(rng, words, 1), Description: randomWords(rng, words, 1+rng.IntN(12))}
 		if rng.IntN(4) > 0 {
 			d.Start = fmt.Sprintf("20%02d-0%d-01", 10+rng.IntN(10), 1+rng.IntN(9))
 		}

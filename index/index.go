@@ -266,21 +266,7 @@ func (ix *Index) Search(ctx context.Context, req *bleve.SearchRequest) (*bleve.S
 // dictionary walks (prefixes, typos, suggestions). The live index cannot be
 // swapped out while fn runs, so fn must be quick.
 func (ix *Index) WithReader(fn func(r bindex.IndexReader) error) error {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if ix.closed.Load() {
-		return ErrClosed
-	}
-	adv, err := ix.live.Advanced()
-	if err != nil {
-		return fmt.Errorf("index internals: %w", err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return fmt.Errorf("index reader: %w", err)
-	}
-	defer r.Close()
-	return fn(r)
+	return ix.withSnapshot(func(snap *scorch.IndexSnapshot) error { return fn(snap) })
 }
 
 // Count is the number of documents in the live index.

@@ -16,6 +16,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// randomWords is n words drawn from vocab, joined by spaces.
+func randomWords(rng *rand.Rand, vocab []string, n int) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = vocab[rng.IntN(len(vocab))]
+	}
+	return strings.Join(out, " ")
+}
+
 func term(field, t string) query.Query {
 	q := bleve.NewTermQuery(t)
 	q.SetField(field)
@@ -37,14 +46,7 @@ func TestMatchSetsAgreeWithBleve(t *testing.T) {
 	words := []string{"trade", "union", "workers", "safety", "mining", "cocoa", "child", "labor", "rights", "health"}
 	var batch []Document
 	for i := 0; i < 2400; i++ {
-		var title, desc []string
-		for j := 0; j < 3; j++ {
-			title = append(title, words[rng.IntN(len(words))])
-		}
-		for j := 0; j < 12; j++ {
-			desc = append(desc, words[rng.IntN(len(words))])
-		}
-		batch = append(batch, Document{ID: fmt.Sprintf("d%04d", i), Kind: KindProject, Title: strings.Join(title, " "), Description: strings.Join(desc, " ")})
+		batch = append(batch, Document{ID: fmt.Sprintf("d%04d", i), Kind: KindProject, Title: randomWords(rng, words, 3), Description: randomWords(rng, words, 12)})
 		if len(batch) == 400 {
 			if err := ix.Batch(batch, nil); err != nil {
 				t.Fatal(err)
@@ -141,11 +143,7 @@ func TestPhraseMatchesAndScoresAsBleve(t *testing.T) {
 	words := []string{"trade", "union", "workers", "safety", "child", "labor"}
 	var docs []Document
 	for i := 0; i < 1500; i++ {
-		var desc []string
-		for j := 0; j < 10; j++ {
-			desc = append(desc, words[rng.IntN(len(words))])
-		}
-		docs = append(docs, Document{ID: fmt.Sprintf("p%04d", i), Kind: KindProject, Title: "project", Description: strings.Join(desc, " ")})
+		docs = append(docs, Document{ID: fmt.Sprintf("p%04d", i), Kind: KindProject, Title: "project", Description: randomWords(rng, words, 10)})
 	}
 	if err := ix.Batch(docs, nil); err != nil {
 		t.Fatal(err)
