@@ -59,6 +59,16 @@ func (m *matcher) eval(q query.Query) (*roaring.Bitmap, error) {
 	return m.bleve(q)
 }
 
+// narrow intersects out with b; the first set is copied, as the sets
+// handed around are shared.
+func narrow(out, b *roaring.Bitmap) *roaring.Bitmap {
+	if out == nil {
+		return b.Clone()
+	}
+	out.And(b)
+	return out
+}
+
 func (m *matcher) and(qs []query.Query) (*roaring.Bitmap, error) {
 	if len(qs) == 0 {
 		return roaring.New(), nil
@@ -69,12 +79,7 @@ func (m *matcher) and(qs []query.Query) (*roaring.Bitmap, error) {
 		if err != nil {
 			return nil, err
 		}
-		if out == nil {
-			out = b.Clone()
-		} else {
-			out.And(b)
-		}
-		if out.IsEmpty() {
+		if out = narrow(out, b); out.IsEmpty() {
 			break
 		}
 	}
@@ -138,11 +143,7 @@ func (m *matcher) boolean(q *query.BooleanQuery) (*roaring.Bitmap, error) {
 			if err != nil {
 				return nil, err
 			}
-			if out == nil {
-				out = b.Clone()
-			} else {
-				out.And(b)
-			}
+			out = narrow(out, b)
 		default:
 			return m.bleve(q)
 		}
@@ -219,11 +220,7 @@ func (m *matcher) phraseWords(p *query.MatchPhraseQuery) (*roaring.Bitmap, error
 		if err != nil {
 			return nil, err
 		}
-		if out == nil {
-			out = b.Clone()
-		} else {
-			out.And(b)
-		}
+		out = narrow(out, b)
 	}
 	return out, nil
 }
