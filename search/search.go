@@ -317,7 +317,7 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 	if order, ok := p.browseOrder(keep); ok {
 		return e.browse(ctx, p, order)
 	}
-	req := e.hitsRequest(p, nil, (r.Page-1)*r.PerPage, r.PerPage)
+	req := e.hitsRequest(p, (r.Page-1)*r.PerPage, r.PerPage)
 	res, facets, err := e.searchFaceted(ctx, p, p.core(keep), req)
 	if err != nil {
 		return nil, err
@@ -338,7 +338,7 @@ func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, all *Respo
 	hits := all.Hits
 	restFrom := max(0, from-int(all.Total))
 	if restSize := size - len(hits); restSize > 0 {
-		res, _, err := e.searchExcept(ctx, p, p.core(keep), bleve.NewConjunctionQuery(p.clauses...), e.hitsRequest(p, nil, restFrom, restSize))
+		res, _, err := e.searchExcept(ctx, p, p.core(keep), bleve.NewConjunctionQuery(p.clauses...), e.hitsRequest(p, restFrom, restSize))
 		if err != nil {
 			return nil, err
 		}
@@ -377,8 +377,10 @@ func (e *Engine) exists(ctx context.Context, q query.Query) (bool, error) {
 	return len(res.Hits) > 0, nil
 }
 
-func (e *Engine) hitsRequest(p *plan, q query.Query, from, size int) *bleve.SearchRequest {
-	req := bleve.NewSearchRequestOptions(q, size, from, false)
+// hitsRequest asks for a page of hits with their stored source, in the
+// request's order; the index supplies the query (see searchFaceted).
+func (e *Engine) hitsRequest(p *plan, from, size int) *bleve.SearchRequest {
+	req := bleve.NewSearchRequestOptions(nil, size, from, false)
 	req.Fields = []string{index.FieldSource}
 	browse := len(p.clauses) == 0
 	// Browsing a corpus of projects only, every score is the same: skip
