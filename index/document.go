@@ -1,5 +1,9 @@
 // Package index owns the Bleve index: the document shape, the mapping, opening
-// and batching, and the atomic rebuild. It knows nothing of user queries.
+// and batching, and the atomic rebuild; and, over each index snapshot, the
+// document sets searches run on (matches, filters and facet counts as
+// bitmaps, browsing, ranking only the matching documents, the vocabulary,
+// highlights). It knows nothing of what a visitor's words mean: search builds
+// the queries.
 package index
 
 import (
