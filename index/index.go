@@ -56,6 +56,8 @@ type Index struct {
 	segmentWords segmentWordsCache
 	// rankSplit overrides the hits worth ranking in parts (tests).
 	rankSplit int
+	// ranking counts the searches being ranked, to split only on idle cores.
+	ranking atomic.Int32
 }
 
 const (

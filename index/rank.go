@@ -75,12 +75,16 @@ func (ix *Index) rank(ctx context.Context, snap *scorch.IndexSnapshot, req *blev
 	ctx = context.WithValue(ctx, bsearch.GetScoringModelCallbackKey, bsearch.GetScoringModelCallbackFn(func() string { return model }))
 	options := bsearch.SearcherOptions{Explain: req.Explain, IncludeTermVectors: req.IncludeLocations, Score: req.Score}
 	n := hits.GetCardinality()
-	parts := min(runtime.GOMAXPROCS(0), rankParts)
+	// Parts pay only while cores are idle: a busy service ranks each
+	// search in one pass, the others' searches filling the cores.
+	busy := int(ix.ranking.Add(1))
+	defer ix.ranking.Add(-1)
+	parts := min(runtime.GOMAXPROCS(0)-busy+1, rankParts)
 	split := uint64(rankSplit)
 	if ix.rankSplit > 0 {
 		split = uint64(ix.rankSplit)
 	}
-	if n < split || req.Size == 0 {
+	if n < split || req.Size == 0 || parts < 1 {
 		parts = 1
 	}
 	keep := req.From + req.Size
