@@ -467,8 +467,8 @@ func TestRankingInPartsMatchesOnePass(t *testing.T) {
 		Scores []float64
 		Total  uint64
 	}
-	run := func(q query.Query, from, size int, order bsearch.SortOrder, split int) page {
-		ix.rankSplit = split
+	run := func(q query.Query, from, size int, order bsearch.SortOrder, parts int) page {
+		ix.rankTuning.parts = parts
 		req := bleve.NewSearchRequestOptions(nil, size, from, false)
 		if order != nil {
 			req.SortByCustom(order)
@@ -494,8 +494,8 @@ func TestRankingInPartsMatchesOnePass(t *testing.T) {
 			from, size int
 			order      bsearch.SortOrder
 		}{{0, 10, nil}, {25, 20, nil}, {0, 3000, nil}, {5, 15, byDate}, {0, 3000, byDate}} {
-			one := run(q, c.from, c.size, c.order, 1<<30)
-			split := run(q, c.from, c.size, c.order, 1)
+			one := run(q, c.from, c.size, c.order, 1)
+			split := run(q, c.from, c.size, c.order, 3)
 			if len(one.IDs) == 0 {
 				t.Fatalf("nothing ranked; the case tests nothing")
 			}

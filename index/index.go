@@ -54,10 +54,11 @@ type Index struct {
 	// sets holds the facet and filter bitmaps of the newest snapshot.
 	sets         snapshotSets
 	segmentWords segmentWordsCache
-	// rankSplit overrides the hits worth ranking in parts (tests).
-	rankSplit int
 	// ranking counts the searches being ranked, to split only on idle cores.
 	ranking atomic.Int32
+	// rankTuning.parts, when set, fixes how many parts every ranking is
+	// split into, whatever the cores and the hits (tests).
+	rankTuning struct{ parts int }
 }
 
 const (

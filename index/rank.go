@@ -33,9 +33,6 @@ func (ix *Index) SearchFaceted(ctx context.Context, req *bleve.SearchRequest, f 
 	if f.Over == nil {
 		return nil, nil, errors.New("faceted search: no query")
 	}
-	if ix.closed.Load() {
-		return nil, nil, ErrClosed
-	}
 	began := time.Now()
 	var (
 		res    *bleve.SearchResult
@@ -65,6 +62,20 @@ const (
 	rankSplit = 5000
 )
 
+// parts is how many parts to rank n hits in. Parts pay only while cores
+// are idle: a busy service ranks each search in one pass, the other
+// searches filling the cores.
+func (ix *Index) parts(n uint64, size int) int {
+	if ix.rankTuning.parts > 0 {
+		return ix.rankTuning.parts
+	}
+	if n < rankSplit || size == 0 {
+		return 1
+	}
+	busy := int(ix.ranking.Load())
+	return max(1, min(runtime.GOMAXPROCS(0)-busy+1, rankParts))
+}
+
 // rank ranks hits (a subset of what q matches, matched) on snap as Bleve's
 // search would: the same scores and sort, loading req's fields.
 func (ix *Index) rank(ctx context.Context, snap *scorch.IndexSnapshot, req *bleve.SearchRequest, q query.Query, matched, hits *roaring.Bitmap) (*bleve.SearchResult, error) {
@@ -75,18 +86,9 @@ func (ix *Index) rank(ctx context.Context, snap *scorch.IndexSnapshot, req *blev
 	ctx = context.WithValue(ctx, bsearch.GetScoringModelCallbackKey, bsearch.GetScoringModelCallbackFn(func() string { return model }))
 	options := bsearch.SearcherOptions{Explain: req.Explain, IncludeTermVectors: req.IncludeLocations, Score: req.Score}
 	n := hits.GetCardinality()
-	// Parts pay only while cores are idle: a busy service ranks each
-	// search in one pass, the others' searches filling the cores.
-	busy := int(ix.ranking.Add(1))
+	ix.ranking.Add(1)
 	defer ix.ranking.Add(-1)
-	parts := min(runtime.GOMAXPROCS(0)-busy+1, rankParts)
-	split := uint64(rankSplit)
-	if ix.rankSplit > 0 {
-		split = uint64(ix.rankSplit)
-	}
-	if n < split || req.Size == 0 || parts < 1 {
-		parts = 1
-	}
+	parts := ix.parts(n, req.Size)
 	keep := req.From + req.Size
 	type ranked struct {
 		hits  bsearch.DocumentMatchCollection
@@ -220,12 +222,7 @@ type rangeSearcher struct {
 	started bool
 }
 
-func (r *rangeSearcher) check(ctx *bsearch.SearchContext) func(*bsearch.DocumentMatch, error) (*bsearch.DocumentMatch, error) {
-	return func(d *bsearch.DocumentMatch, err error) (*bsearch.DocumentMatch, error) {
-		return r.within(ctx, d, err)
-	}
-}
-
+// within passes on a document of inner's below hi.
 func (r *rangeSearcher) within(ctx *bsearch.SearchContext, d *bsearch.DocumentMatch, err error) (*bsearch.DocumentMatch, error) {
 	if err != nil || d == nil {
 		return nil, err
@@ -239,10 +236,10 @@ func (r *rangeSearcher) within(ctx *bsearch.SearchContext, d *bsearch.DocumentMa
 
 func (r *rangeSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, error) {
 	if !r.started {
-		r.started = true
-		return r.check(ctx)(r.inner.Advance(ctx, bindex.NewIndexInternalID(nil, uint64(r.lo))))
+		return r.Advance(ctx, bindex.NewIndexInternalID(nil, uint64(r.lo)))
 	}
-	return r.check(ctx)(r.inner.Next(ctx))
+	d, err := r.inner.Next(ctx)
+	return r.within(ctx, d, err)
 }
 
 func (r *rangeSearcher) Advance(ctx *bsearch.SearchContext, id bindex.IndexInternalID) (*bsearch.DocumentMatch, error) {
@@ -250,7 +247,8 @@ func (r *rangeSearcher) Advance(ctx *bsearch.SearchContext, id bindex.IndexInter
 	if uint32(id.Value()) < r.lo {
 		id = bindex.NewIndexInternalID(nil, uint64(r.lo))
 	}
-	return r.check(ctx)(r.inner.Advance(ctx, id))
+	d, err := r.inner.Advance(ctx, id)
+	return r.within(ctx, d, err)
 }
 
 func (r *rangeSearcher) Close() error               { return r.inner.Close() }
