@@ -22,8 +22,9 @@ type BrowseOrder struct {
 
 // Browse lists, without a text query, the documents passing f's filters
 // in order, skipping from and keeping size, and counts f's facets, all
-// from the snapshot's document sets: no hit is visited through Bleve.
-func (ix *Index) Browse(ctx context.Context, f Faceted, order BrowseOrder, from, size int) (ids []string, counts *FacetCounts, err error) {
+// from the snapshot's document sets: no hit is visited through Bleve, and
+// only the page's documents are read.
+func (ix *Index) Browse(ctx context.Context, f Faceted, order BrowseOrder, from, size int) (docs []*Document, counts *FacetCounts, err error) {
 	err = ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
 		sets := ix.sets.of(snap)
 		groups, err := sets.filters(f.Filters)
@@ -45,23 +46,47 @@ func (ix *Index) Browse(ctx context.Context, f Faceted, order BrowseOrder, from,
 		if err != nil {
 			return err
 		}
-		ids = []string{}
+		docs = []*Document{}
 		if from >= len(nums) {
 			return nil
 		}
 		for _, n := range nums[from:] {
-			id, err := snap.ExternalID(bindex.NewIndexInternalID(nil, uint64(n)))
+			d, err := sets.document(n)
 			if err != nil {
-				return fmt.Errorf("id of document %d: %w", n, err)
+				return err
 			}
-			ids = append(ids, id)
+			docs = append(docs, d)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("browse: %w", err)
 	}
-	return ids, counts, nil
+	return docs, counts, nil
+}
+
+// document reads the stored source of document number n of the snapshot,
+// straight from its segment: no look-up by id.
+func (d *docSets) document(n uint32) (*Document, error) {
+	i := sort.Search(len(d.offsets), func(i int) bool { return d.offsets[i] > uint64(n) }) - 1
+	if i < 0 {
+		return nil, fmt.Errorf("document %d is not in the snapshot", n)
+	}
+	var src []byte
+	err := d.snap.Segments()[i].VisitDocument(uint64(n)-d.offsets[i], func(field string, _ byte, value []byte, _ []uint64) bool {
+		if field != FieldSource {
+			return true
+		}
+		src = append([]byte(nil), value...)
+		return false
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read document %d: %w", n, err)
+	}
+	if src == nil {
+		return nil, fmt.Errorf("document %d has no stored source", n)
+	}
+	return DecodeSource(src)
 }
 
 // top is the first n documents of pass in order, ties on the day broken by

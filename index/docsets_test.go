@@ -185,6 +185,15 @@ func TestNarrowFiltersRankOnlyTheirDocuments(t *testing.T) {
 	}
 }
 
+// idsOf lists the documents' ids.
+func idsOf(docs []*Document) []string {
+	var out []string
+	for _, d := range docs {
+		out = append(out, d.ID)
+	}
+	return out
+}
+
 func contains(list []string, v string) bool {
 	for _, x := range list {
 		if x == v {
@@ -263,10 +272,11 @@ func TestBrowseOrdersLikeASort(t *testing.T) {
 			return want[i].ID < want[j].ID
 		})
 		for _, page := range []struct{ from, size int }{{0, 10}, {0, 1}, {37, 25}, {len(all) - 5, 10}, {len(all) + 3, 10}} {
-			ids, counts, err := ix.Browse(context.Background(), Faceted{}, order, page.from, page.size)
+			docs, counts, err := ix.Browse(context.Background(), Faceted{}, order, page.from, page.size)
 			if err != nil {
 				t.Fatal(err)
 			}
+			ids := idsOf(docs)
 			if counts.Total != uint64(len(all)) {
 				t.Errorf("total %d, want %d", counts.Total, len(all))
 			}
@@ -416,9 +426,17 @@ func TestDocSetsFollowEveryWrite(t *testing.T) {
 		if diff := cmp.Diff(countryCounts(fiji), smallCounts.Counts["country"]); diff != "" {
 			t.Fatalf("round %d: counts over Fiji's documents (-documents +facet):\n%s", round, diff)
 		}
-		ids, _, err := ix.Browse(context.Background(), Faceted{}, BrowseOrder{Field: FieldStart, Desc: true}, 0, 5)
+		page, _, err := ix.Browse(context.Background(), Faceted{}, BrowseOrder{Field: FieldStart, Desc: true}, 0, 5)
 		if err != nil {
 			t.Fatal(err)
+		}
+		ids := idsOf(page)
+		for _, d := range page {
+			// Read back from the segment, a rewritten document is its
+			// last version.
+			if w := docs[d.ID]; d.Start != w.Start || !cmp.Equal(d.Countries, w.Countries) {
+				t.Fatalf("round %d: browsed %s has start %q and countries %v, written %q and %v", round, d.ID, d.Start, d.Countries, w.Start, w.Countries)
+			}
 		}
 		sort.Slice(all, func(i, j int) bool {
 			a, b := all[i].Start, all[j].Start

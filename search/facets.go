@@ -186,19 +186,13 @@ func (p *plan) browseOrder(keep []int) (index.BrowseOrder, bool) {
 // come from document sets, and only the page's documents are read.
 func (e *Engine) browse(ctx context.Context, p *plan, order index.BrowseOrder) (*Response, error) {
 	r := p.req
-	ids, counts, err := e.ix.Browse(ctx, p.faceted(), order, (r.Page-1)*r.PerPage, r.PerPage)
+	docs, counts, err := e.ix.Browse(ctx, p.faceted(), order, (r.Page-1)*r.PerPage, r.PerPage)
 	if err != nil {
 		return nil, fmt.Errorf("browse: %w", err)
 	}
-	hits := make([]Hit, 0, len(ids))
-	for _, id := range ids {
-		d, ok, err := e.ix.Get(id)
-		if err != nil {
-			return nil, fmt.Errorf("browse: %w", err)
-		}
-		if ok {
-			hits = append(hits, hitOf(d, p.asOf))
-		}
+	hits := make([]Hit, 0, len(docs))
+	for _, d := range docs {
+		hits = append(hits, hitOf(d, p.asOf))
 	}
 	return &Response{Total: counts.Total, Hits: hits, Facets: p.finishFacets(counts.Counts)}, nil
 }
