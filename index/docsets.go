@@ -219,7 +219,8 @@ func postingsBitmap(pl segment.PostingsList) (*roaring.Bitmap, error) {
 	}
 }
 
-// dates is the day of a datetime field for every document.
+// dates is the day of a datetime field for every document. The caller
+// holds d.mu.
 func (d *docSets) dates(field string) ([]Day, error) {
 	if v, ok := d.days[field]; ok {
 		return v, nil
