@@ -281,9 +281,10 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 	for _, a := range alts {
 		if toks := e.tokens(a, index.AnalyzerText); len(toks) > 1 {
 			// A phrase holding the word itself ("unions" -> "trade
-			// unions") matches nothing the word does not, and phrase
-			// searchers read positions of every document with its words:
-			// the costliest part of a broad query.
+			// unions") matches nothing the word does not; it would only
+			// raise the score of documents that have it, at the cost of
+			// scoring its words on every one of them (measured at a
+			// million documents: "unions" 66 ms with it, 36 ms without).
 			if !hasTerm(toks, stem) {
 				clauses = append(clauses, e.phraseGroup(a, boostSynonym))
 			}
