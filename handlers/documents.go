@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -86,9 +87,6 @@ func (s *server) putDocument(r *http.Request) (*reply, error) {
 	default:
 		return nil, search.Invalid("id", "the body's id %q differs from the path's id %q", clip(doc.ID), clip(id))
 	}
-	if err := doc.Validate(); err != nil {
-		return nil, search.Invalid("body", "%s", err.Error())
-	}
 	if err := s.engine.Upsert(r.Context(), []index.Document{doc}); err != nil {
 		return nil, err
 	}
@@ -106,25 +104,122 @@ func (s *server) deleteDocument(r *http.Request) (*reply, error) {
 	return &reply{status: http.StatusNoContent}, nil
 }
 
-// bulkResult is the answer to POST /v1/documents.
+// Codes of a refused line of a bulk load.
+const (
+	lineInvalid  = "invalid_document"
+	lineTooLarge = "too_large"
+)
+
+// bulkResult is the answer to POST /v1/documents: what was indexed, and
+// each line that was not, as Elasticsearch's bulk API and Typesense's
+// import answer.
 type bulkResult struct {
-	Indexed int `json:"indexed"`
+	Indexed      int           `json:"indexed"`
+	Refused      int           `json:"refused"`
+	Errors       bool          `json:"errors"`
+	RefusedLines []refusedLine `json:"refused_lines"`
 }
 
-// bulkDocuments writes a JSON Lines body as one batch: all of it or, on the
-// first bad line, none of it.
+// refusedLine is one line of a bulk body that was not indexed.
+type refusedLine struct {
+	Line    int    `json:"line"`
+	ID      string `json:"id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// bulkParams are the query parameters of POST /v1/documents.
+var bulkParams = []string{"atomic"}
+
+// bulkDocuments writes a JSON Lines body. By default every valid line is
+// indexed, in one durable batch, and every other line is reported with its
+// number; with atomic=true one bad line refuses the whole body and nothing
+// is written.
 func (s *server) bulkDocuments(r *http.Request) (*reply, error) {
-	if r.ContentLength > MaxBulkBodyBytes {
-		return nil, &http.MaxBytesError{Limit: MaxBulkBodyBytes}
-	}
-	docs, err := DecodeDocumentLines(http.MaxBytesReader(nil, r.Body, MaxBulkBodyBytes))
+	atomic, err := parseBulkParams(r)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.engine.Upsert(r.Context(), docs); err != nil {
+	if r.ContentLength > MaxBulkBodyBytes {
+		return nil, &http.MaxBytesError{Limit: MaxBulkBodyBytes}
+	}
+	lines, err := ReadDocumentLines(http.MaxBytesReader(nil, r.Body, MaxBulkBodyBytes))
+	if err != nil {
 		return nil, err
 	}
-	return ok(bulkResult{Indexed: len(docs)}), nil
+	res := bulkResult{RefusedLines: []refusedLine{}}
+	refuse := func(l refusedLine) {
+		res.RefusedLines = append(res.RefusedLines, l)
+		s.metrics.refusedLines.WithLabelValues(l.Code).Inc()
+	}
+	var docs []index.Document
+	var lineOf []int
+	for _, l := range lines {
+		if l.Err != nil {
+			if atomic {
+				return nil, firstBadLine(lines, l)
+			}
+			refuse(refusedLine{Line: l.Number, ID: clip(l.ID), Code: l.Code(), Message: l.Message()})
+			continue
+		}
+		docs = append(docs, l.Doc)
+		lineOf = append(lineOf, l.Number)
+	}
+	refused, err := s.engine.Write(r.Context(), docs, atomic)
+	if err != nil {
+		return nil, err
+	}
+	if atomic && len(refused) > 0 {
+		return nil, search.Invalid("body", "line %d: %v", lineOf[refused[0].Index], refused[0].Err)
+	}
+	for _, f := range refused {
+		refuse(refusedLine{Line: lineOf[f.Index], ID: clip(f.ID), Code: lineInvalid, Message: f.Err.Error()})
+	}
+	sort.Slice(res.RefusedLines, func(i, j int) bool { return res.RefusedLines[i].Line < res.RefusedLines[j].Line })
+	res.Refused = len(res.RefusedLines)
+	res.Indexed = len(docs) - len(refused)
+	res.Errors = res.Refused > 0
+	return ok(res), nil
+}
+
+// firstBadLine names, for an atomic load, the first line that would be
+// refused: the line that cannot be decoded, or an earlier one that the
+// engine's checks would refuse.
+func firstBadLine(lines []DocumentLine, bad DocumentLine) error {
+	for _, l := range lines {
+		if l.Number >= bad.Number {
+			break
+		}
+		d := l.Doc
+		d.ApplyDefaults()
+		if err := d.Validate(); err != nil {
+			return search.Invalid("body", "line %d: %v", l.Number, err)
+		}
+	}
+	return search.Invalid("body", "line %d: %s", bad.Number, bad.Message())
+}
+
+func parseBulkParams(r *http.Request) (atomic bool, err error) {
+	values, err := parseRawQuery(r)
+	if err != nil {
+		return false, err
+	}
+	if err := checkNames(values, bulkParams, nil, "parameter"); err != nil {
+		return false, err
+	}
+	if vs := values["atomic"]; len(vs) > 0 {
+		if len(vs) > 1 {
+			return false, search.Invalid("atomic", "atomic is given %d times; give it once", len(vs))
+		}
+		switch strings.ToLower(strings.TrimSpace(vs[0])) {
+		case "true", "1":
+			return true, nil
+		case "false", "0", "":
+			return false, nil
+		}
+		return false, search.Invalid("atomic", "atomic must be true or false, not %q", clip(vs[0]))
+	}
+	return false, nil
 }
 
 // documentFields are the JSON field names of index.Document.
@@ -168,44 +263,100 @@ func documentFieldKind(field string) string {
 	return "a string"
 }
 
-// DecodeDocumentLines reads JSON Lines, one document a line, skipping blank
-// lines; each is decoded and validated. An error names the line (counting
-// from 1) and is a *search.InvalidError, except a read error, which is
-// returned as it is (e.g. *http.MaxBytesError).
-func DecodeDocumentLines(r io.Reader) ([]index.Document, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), MaxDocumentBodyBytes)
-	var docs []index.Document
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		doc, err := DecodeDocument(b)
-		if err == nil {
-			if verr := doc.Validate(); verr != nil {
-				err = search.Invalid("body", "%s", verr.Error())
-			}
-		}
-		if err != nil {
-			var inv *search.InvalidError
-			if errors.As(err, &inv) {
-				return nil, search.Invalid("body", "line %d: %s", line, inv.Message)
-			}
+// DocumentLine is one non-blank line of a JSON Lines body: its document,
+// or why it could not be read.
+type DocumentLine struct {
+	Number int // counting from 1
+	Doc    index.Document
+	// ID is the line's "id" when it could be read, even from a line that
+	// is otherwise refused, so a report can name the document.
+	ID  string
+	Err error
+	// tooLong marks a line over MaxDocumentBodyBytes.
+	tooLong bool
+}
+
+// Code is the machine-readable reason a line was refused.
+func (l DocumentLine) Code() string {
+	if l.tooLong {
+		return lineTooLarge
+	}
+	return lineInvalid
+}
+
+// Message is the reason a line was refused, in the writer's terms.
+func (l DocumentLine) Message() string {
+	var inv *search.InvalidError
+	if errors.As(l.Err, &inv) {
+		return inv.Message
+	}
+	return l.Err.Error()
+}
+
+// ReadDocumentLines reads JSON Lines, one document a line, skipping blank
+// lines. A line that cannot be decoded (or is longer than
+// MaxDocumentBodyBytes) is returned with its error and the next line is
+// read: one bad line does not hide the others. Documents are decoded, not
+// validated: the engine validates what it writes. An error is returned for
+// a body that cannot be read (e.g. *http.MaxBytesError) or holds no line.
+func ReadDocumentLines(r io.Reader) ([]DocumentLine, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var out []DocumentLine
+	for number := 1; ; number++ {
+		b, tooLong, err := readLine(br, MaxDocumentBodyBytes)
+		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
-		docs = append(docs, doc)
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, search.Invalid("body", "line %d is longer than %d bytes", line+1, MaxDocumentBodyBytes)
+		if t := bytes.TrimSpace(b); len(t) > 0 || tooLong {
+			l := DocumentLine{Number: number, tooLong: tooLong}
+			if tooLong {
+				l.Err = search.Invalid("body", "line %d is longer than %d bytes", number, MaxDocumentBodyBytes)
+			} else {
+				l.Doc, l.Err = DecodeDocument(t)
+				l.ID = l.Doc.ID
+				if l.Err != nil {
+					l.ID = lenientID(t)
+				}
+			}
+			out = append(out, l)
 		}
-		return nil, err
+		if errors.Is(err, io.EOF) {
+			break
+		}
 	}
-	if len(docs) == 0 {
+	if len(out) == 0 {
 		return nil, search.Invalid("body", "the body holds no documents; send one JSON document per line")
 	}
-	return docs, nil
+	return out, nil
+}
+
+// readLine reads up to the next newline. A line longer than limit is read
+// to its end and dropped, and reported as too long.
+func readLine(br *bufio.Reader, limit int) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > limit+1 {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return line, tooLong, err
+	}
+}
+
+// lenientID is the "id" of a JSON object that may be wrong otherwise.
+func lenientID(b []byte) string {
+	var v struct {
+		ID any `json:"id"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return ""
+	}
+	id, _ := v.ID.(string)
+	return id
 }

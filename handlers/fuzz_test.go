@@ -14,9 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,39 +132,32 @@ func FuzzParseSuggestQuery(f *testing.F) {
 	})
 }
 
-// lineNumber finds the line an error names.
-var lineNumber = regexp.MustCompile(`^line (\d+)[: ]`)
-
 func FuzzDecodeDocumentLines(f *testing.F) {
 	f.Add([]byte("{\"id\":\"a\",\"kind\":\"project\",\"title\":\"A\"}\n{\"id\":\"b\",\"kind\":\"partner\",\"title\":\"B\"}\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		docs, err := DecodeDocumentLines(bytes.NewReader(body))
-		lines := bytes.Count(body, []byte("\n")) + 1
+		lines, err := ReadDocumentLines(bytes.NewReader(body))
+		count := bytes.Count(body, []byte("\n")) + 1
 		if err != nil {
 			checkInvalid(t, err)
-			var inv *search.InvalidError
-			errors.As(err, &inv)
-			if strings.HasPrefix(inv.Message, "the body holds no documents") {
-				if len(bytes.TrimSpace(body)) != 0 {
-					t.Fatalf("a body with text was called empty: %q", body)
-				}
-				return
-			}
-			m := lineNumber.FindStringSubmatch(inv.Message)
-			if m == nil {
-				t.Fatalf("error %q names no line", inv.Message)
-			}
-			if n, _ := strconv.Atoi(m[1]); n < 1 || n > lines {
-				t.Fatalf("error names line %d of a %d-line body: %q", n, lines, inv.Message)
+			if len(bytes.TrimSpace(body)) != 0 {
+				t.Fatalf("a body with text was called empty: %q (%v)", body, err)
 			}
 			return
 		}
-		if len(docs) == 0 || len(docs) > lines {
-			t.Fatalf("%d documents from a %d-line body", len(docs), lines)
+		if len(lines) == 0 || len(lines) > count {
+			t.Fatalf("%d lines from a %d-line body", len(lines), count)
 		}
-		for _, d := range docs {
-			if err := d.Validate(); err != nil {
-				t.Fatalf("decoded an invalid document %+v: %v", d, err)
+		last := 0
+		for _, l := range lines {
+			if l.Number <= last || l.Number > count {
+				t.Fatalf("line numbers out of order or range: %d after %d of %d", l.Number, last, count)
+			}
+			last = l.Number
+			if l.Err != nil {
+				checkInvalid(t, l.Err)
+				if l.Message() == "" {
+					t.Fatalf("line %d refused without a message", l.Number)
+				}
 			}
 		}
 	})

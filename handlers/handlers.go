@@ -26,6 +26,9 @@ type Engine interface {
 	Suggest(ctx context.Context, r search.SuggestRequest) (*search.SuggestResponse, error)
 	Get(ctx context.Context, id string) (*index.Document, error)
 	Upsert(ctx context.Context, docs []index.Document) error
+	// Write writes the valid documents of docs and lists the others; with
+	// atomic set, one invalid document keeps them all out.
+	Write(ctx context.Context, docs []index.Document, atomic bool) ([]search.Refusal, error)
 	Delete(ctx context.Context, id string) error
 	Count() (uint64, error)
 }

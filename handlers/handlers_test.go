@@ -184,8 +184,8 @@ func TestErrors(t *testing.T) {
 		{"PUT unknown field", "PUT", "/v1/documents/a", `{"kind":"project","title":"T","country":["Peru"]}`, authHeader(testKey), 400, CodeInvalidParameter, `unknown field "country" (did you mean "countries"?)`},
 		{"PUT wrong type", "PUT", "/v1/documents/a", `{"kind":"project","title":"T","countries":"Peru"}`, authHeader(testKey), 400, CodeInvalidParameter, "countries must be an array of strings"},
 		{"PUT body over 1 MiB", "PUT", "/v1/documents/a", `{"title":"` + strings.Repeat("t", MaxDocumentBodyBytes) + `"}`, authHeader(testKey), 413, CodeTooLarge, "larger than"},
-		{"bulk malformed line", "POST", "/v1/documents", "{\"id\":\"a\",\"kind\":\"project\",\"title\":\"A\"}\n\n{\"id\":\"b\",\n", authHeader(testKey), 400, CodeInvalidParameter, "line 3: the document is not valid JSON"},
-		{"bulk invalid document", "POST", "/v1/documents", "{\"id\":\"a\",\"kind\":\"project\",\"title\":\"A\"}\n{\"id\":\"b\",\"kind\":\"thing\",\"title\":\"B\"}\n", authHeader(testKey), 400, CodeInvalidParameter, `line 2: kind "thing" is not one of`},
+		{"bulk malformed line", "POST", "/v1/documents?atomic=true", "{\"id\":\"a\",\"kind\":\"project\",\"title\":\"A\"}\n\n{\"id\":\"b\",\n", authHeader(testKey), 400, CodeInvalidParameter, "line 3: the document is not valid JSON"},
+		{"bulk invalid document", "POST", "/v1/documents?atomic=true", "{\"id\":\"a\",\"kind\":\"project\",\"title\":\"A\"}\n{\"id\":\"b\",\"kind\":\"thing\",\"title\":\"B\"}\n", authHeader(testKey), 400, CodeInvalidParameter, `line 2: kind "thing" is not one of`},
 		{"bulk empty", "POST", "/v1/documents", "\n\n", authHeader(testKey), 400, CodeInvalidParameter, "no documents"},
 		{"bulk over 32 MiB", "POST", "/v1/documents", strings.Repeat("\n", MaxBulkBodyBytes+1), authHeader(testKey), 413, CodeTooLarge, "larger than 33554432 bytes"},
 	}
@@ -306,17 +306,93 @@ func TestBulk(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
-	if diff := cmp.Diff(bulkResult{Indexed: 3}, mustDecode[bulkResult](t, rec)); diff != "" {
+	if diff := cmp.Diff(bulkResult{Indexed: 3, RefusedLines: []refusedLine{}}, mustDecode[bulkResult](t, rec)); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 	if total := mustDecode[search.Response](t, s.get(t, "/v1/search?country=Brazil")).Total; total != 3 {
 		t.Errorf("Brazil documents = %d, want 3", total)
 	}
+}
 
-	// A bad line fails the whole batch: the good line before it is not written.
-	bad := `{"id":"c1","kind":"project","title":"Chile"}` + "\n" + `{"id":"c2","kind":"project","title":"Chile",}` + "\n"
-	mustError(t, s.do(t, http.MethodPost, "/v1/documents", strings.NewReader(bad), authHeader(testKey)), 400, CodeInvalidParameter)
-	mustError(t, s.get(t, "/v1/documents/c1"), 404, CodeNotFound)
+// TestBulkPerLine: a bulk load indexes its good lines and names each bad
+// one, as Elasticsearch's bulk API does; real catalogues have odd lines.
+func TestBulkPerLine(t *testing.T) {
+	s := mustService(t, Config{APIKey: testKey})
+	long := `{"id":"huge","title":"` + strings.Repeat("x", MaxDocumentBodyBytes) + `"}`
+	body := strings.Join([]string{
+		`{"id":"ok-1","title":"Cocoa farms in Ghana","start":"2021-01-01"}`, // start only, no kind
+		`{"id":"bad-json","title":"Cocoa",}`,
+		``,
+		`{"id":"bad-date","title":"Cocoa","start":"2021-13-01"}`,
+		`{"id":"ok-2","kind":"project","title":"Cocoa cooperatives","end":"2019-06-30"}`, // end only
+		long,
+		`{"id":"bad-order","title":"Cocoa","start":"2022-01-01","end":"2021-01-01"}`,
+		`{"id":"bad-field","title":"Cocoa","contry":"Ghana"}`,
+		`{"title":"no id"}`,
+		`{"id":"ok-3","title":"Cocoa traceability"}`,
+	}, "\n")
+	rec := s.do(t, http.MethodPost, "/v1/documents", strings.NewReader(body), authHeader(testKey))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	got := mustDecode[bulkResult](t, rec)
+	type brief struct {
+		Line     int
+		ID, Code string
+	}
+	var refused []brief
+	for _, l := range got.RefusedLines {
+		if l.Message == "" {
+			t.Errorf("line %d refused without a message", l.Line)
+		}
+		refused = append(refused, brief{l.Line, l.ID, l.Code})
+	}
+	want := []brief{
+		{2, "", lineInvalid}, {4, "bad-date", lineInvalid}, {6, "", lineTooLarge},
+		{7, "bad-order", lineInvalid}, {8, "bad-field", lineInvalid}, {9, "", lineInvalid},
+	}
+	if diff := cmp.Diff(want, refused); diff != "" {
+		t.Errorf("refused lines (-want +got):\n%s", diff)
+	}
+	if got.Indexed != 3 || got.Refused != 6 || !got.Errors {
+		t.Errorf("indexed %d refused %d errors %v, want 3, 6, true", got.Indexed, got.Refused, got.Errors)
+	}
+	for _, id := range []string{"ok-1", "ok-2", "ok-3"} {
+		doc := mustDecode[index.Document](t, s.get(t, "/v1/documents/"+id))
+		if doc.Kind != index.KindProject {
+			t.Errorf("%s: kind %q, want the default project", id, doc.Kind)
+		}
+	}
+	for _, id := range []string{"bad-json", "bad-date", "bad-order", "bad-field"} {
+		mustError(t, s.get(t, "/v1/documents/"+id), 404, CodeNotFound)
+	}
+	metrics := s.get(t, "/metrics").Body.String()
+	for _, line := range []string{`documents_refused_total{code="invalid_document"} 5`, `documents_refused_total{code="too_large"} 1`} {
+		if !strings.Contains(metrics, line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+}
+
+// TestBulkAtomic: atomic=true keeps the all-or-nothing load: one bad line
+// refuses the body, names the line, and nothing is written.
+func TestBulkAtomic(t *testing.T) {
+	s := mustService(t, Config{APIKey: testKey})
+	for _, test := range []struct{ name, body, line string }{
+		{"decoding", `{"id":"c1","kind":"project","title":"Chile"}` + "\n" + `{"id":"c2","kind":"project","title":"Chile",}`, "line 2:"},
+		{"validation", `{"id":"c1","title":"Chile"}` + "\n\n" + `{"id":"c2","title":"Chile","start":"2020-02-30"}`, "line 3:"},
+	} {
+		t.Run(test.name, func(t *testing.T) {
+			msg := mustError(t, s.do(t, http.MethodPost, "/v1/documents?atomic=true", strings.NewReader(test.body), authHeader(testKey)), 400, CodeInvalidParameter)
+			if !strings.HasPrefix(msg, test.line) {
+				t.Errorf("message %q does not start with %q", msg, test.line)
+			}
+			mustError(t, s.get(t, "/v1/documents/c1"), 404, CodeNotFound)
+		})
+	}
+	mustError(t, s.do(t, http.MethodPost, "/v1/documents?atomic=maybe", strings.NewReader(`{"id":"x","title":"x"}`), authHeader(testKey)), 400, CodeInvalidParameter)
+	mustError(t, s.do(t, http.MethodPost, "/v1/documents?atomc=true", strings.NewReader(`{"id":"x","title":"x"}`), authHeader(testKey)), 400, CodeInvalidParameter)
+	mustError(t, s.do(t, http.MethodPost, "/v1/documents", strings.NewReader("\n  \n"), authHeader(testKey)), 400, CodeInvalidParameter)
 }
 
 func TestHealth(t *testing.T) {

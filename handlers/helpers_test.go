@@ -195,7 +195,10 @@ func (f *fakeEngine) Get(context.Context, string) (*index.Document, error) {
 }
 
 func (f *fakeEngine) Upsert(context.Context, []index.Document) error { return nil }
-func (f *fakeEngine) Delete(context.Context, string) error           { return search.ErrNotFound }
+func (f *fakeEngine) Write(context.Context, []index.Document, bool) ([]search.Refusal, error) {
+	return nil, nil
+}
+func (f *fakeEngine) Delete(context.Context, string) error { return search.ErrNotFound }
 
 func (f *fakeEngine) Count() (uint64, error) {
 	if f.count == nil {

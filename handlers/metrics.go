@@ -37,6 +37,7 @@ type httpMetrics struct {
 	hits           prometheus.Histogram
 	zeroResults    prometheus.Counter
 	didYouMean     prometheus.Counter
+	refusedLines   *prometheus.CounterVec
 }
 
 // routeKey is one (route template, method) pair whose series are created up
@@ -76,6 +77,10 @@ func newHTTPMetrics(reg prometheus.Registerer, engine Engine, version string, ro
 			Name: "search_did_you_mean_total",
 			Help: "Searches answered with a spelling suggestion.",
 		}),
+		refusedLines: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "documents_refused_total",
+			Help: "Lines of bulk loads (POST /v1/documents) that were not indexed, by code (invalid_document, too_large).",
+		}, []string{"code"}),
 	}
 	documents := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "index_documents",
@@ -93,7 +98,7 @@ func newHTTPMetrics(reg prometheus.Registerer, engine Engine, version string, ro
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()},
 	})
 	buildInfo.Set(1)
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.searchDuration, m.hits, m.zeroResults, m.didYouMean, documents, buildInfo} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.searchDuration, m.hits, m.zeroResults, m.didYouMean, m.refusedLines, documents, buildInfo} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -104,6 +109,9 @@ func newHTTPMetrics(reg prometheus.Registerer, engine Engine, version string, ro
 	}
 	for _, kind := range []string{kindQuery, kindBrowse, kindSuggest} {
 		m.searchDuration.WithLabelValues(kind)
+	}
+	for _, code := range []string{lineInvalid, lineTooLarge} {
+		m.refusedLines.WithLabelValues(code)
 	}
 	return m, nil
 }

@@ -35,14 +35,24 @@ type Document struct {
 	Areas       []string `json:"areas"`
 	Partners    []string `json:"partners"`
 	Funder      string   `json:"funder,omitempty"`
-	// Start and End are YYYY-MM-DD days, or empty for documents without a
-	// period (the initiative and partner pages).
+	// Start and End are YYYY-MM-DD days. Either may be missing: a project
+	// with a start only is ongoing, one with an end only has an unknown
+	// start, and a document with neither (the initiative and partner pages,
+	// catalogue records without dates) has no known period.
 	Start string `json:"start,omitempty"`
 	End   string `json:"end,omitempty"`
 }
 
 // MaxIDLength bounds document ids so they stay usable in URLs and logs.
 const MaxIDLength = 200
+
+// ApplyDefaults fills what a written document may leave out: a document
+// without a kind is a project, as nearly every record of a catalogue is.
+func (d *Document) ApplyDefaults() {
+	if strings.TrimSpace(d.Kind) == "" {
+		d.Kind = KindProject
+	}
+}
 
 // Validate reports the first problem that would make the document unusable.
 func (d *Document) Validate() error {
@@ -71,10 +81,7 @@ func (d *Document) Validate() error {
 	if err != nil {
 		return err
 	}
-	if start.IsZero() != end.IsZero() {
-		return fmt.Errorf("start and end go together: give both or neither")
-	}
-	if !start.IsZero() && end.Before(start) {
+	if !start.IsZero() && !end.IsZero() && end.Before(start) {
 		return fmt.Errorf("end %s is before start %s", d.End, d.Start)
 	}
 	return nil

@@ -57,7 +57,9 @@ func TestDocumentValidate(t *testing.T) {
 		{"bad kind", Document{ID: "a", Kind: "blog", Title: "x"}, "not one of"},
 		{"bad date", Document{ID: "a", Kind: KindProject, Title: "x", Start: "2020-13-01", End: "2021-01-01"}, "not a YYYY-MM-DD"},
 		{"end before start", Document{ID: "a", Kind: KindProject, Title: "x", Start: "2021-01-01", End: "2020-01-01"}, "before start"},
-		{"start without end", Document{ID: "a", Kind: KindProject, Title: "x", Start: "2021-01-01"}, "both or neither"},
+		{"start only (ongoing)", Document{ID: "a", Kind: KindProject, Title: "x", Start: "2021-01-01"}, ""},
+		{"end only", Document{ID: "a", Kind: KindProject, Title: "x", End: "2021-01-01"}, ""},
+		{"bad end only", Document{ID: "a", Kind: KindProject, Title: "x", End: "2021-02-30"}, "not a YYYY-MM-DD"},
 		{"no dates", Document{ID: "a", Kind: KindInitiative, Title: "x"}, ""},
 	}
 	for _, test := range tests {
@@ -70,6 +72,19 @@ func TestDocumentValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want an error containing %q", err, test.want)
 			}
 		})
+	}
+}
+
+func TestApplyDefaults(t *testing.T) {
+	d := Document{ID: "a", Title: "x"}
+	d.ApplyDefaults()
+	if d.Kind != KindProject {
+		t.Errorf("kind after defaults = %q, want %q", d.Kind, KindProject)
+	}
+	p := Document{ID: "b", Kind: KindPartner, Title: "x"}
+	p.ApplyDefaults()
+	if p.Kind != KindPartner {
+		t.Errorf("a given kind was replaced: %q", p.Kind)
 	}
 }
 

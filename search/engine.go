@@ -161,49 +161,84 @@ func (e *Engine) Get(ctx context.Context, id string) (*index.Document, error) {
 // Count is the number of documents in the index.
 func (e *Engine) Count() (uint64, error) { return e.ix.Count() }
 
-// prepare validates and enriches documents for writing.
-func (e *Engine) prepare(docs []index.Document) error {
-	for i := range docs {
-		d := &docs[i]
-		if e.opts.Enrich != nil {
-			e.opts.Enrich(d)
-		}
-		if err := d.Validate(); err != nil {
-			if d.ID != "" {
-				return Invalid("document", "document %q: %v", d.ID, err)
-			}
-			return Invalid("document", "document %d: %v", i+1, err)
-		}
-	}
-	return nil
+// Refusal is a document a write left out, and why.
+type Refusal struct {
+	// Index is the document's position in the written slice.
+	Index int
+	// ID is the document's id, "" when it has none.
+	ID string
+	// Err says what is wrong with it, in the writer's terms.
+	Err error
 }
 
-// Upsert validates, enriches and writes documents in one batch; it returns
-// once the batch is durable (for an on-disk index). A validation problem is an
-// *InvalidError naming the document.
+// prepare fills defaults, validates and enriches documents for writing. It
+// returns the documents that pass, in order, and a refusal for each that
+// does not.
+func (e *Engine) prepare(docs []index.Document) ([]index.Document, []Refusal) {
+	var refused []Refusal
+	kept := docs[:0:0]
+	for i := range docs {
+		d := docs[i]
+		d.ApplyDefaults()
+		if err := d.Validate(); err != nil {
+			refused = append(refused, Refusal{Index: i, ID: d.ID, Err: err})
+			continue
+		}
+		if e.opts.Enrich != nil {
+			e.opts.Enrich(&d)
+		}
+		kept = append(kept, d)
+	}
+	return kept, refused
+}
+
+// Upsert validates, enriches and writes documents in one batch, all of them
+// or, when one is invalid, none; it returns once the batch is durable (for
+// an on-disk index). A validation problem is an *InvalidError naming the
+// document when there are several.
 func (e *Engine) Upsert(ctx context.Context, docs []index.Document) error {
-	if err := ctx.Err(); err != nil {
+	refused, err := e.Write(ctx, docs, true)
+	if err != nil || len(refused) == 0 {
 		return err
 	}
-	if err := e.prepare(docs); err != nil {
-		return err
+	r := refused[0]
+	switch {
+	case len(docs) == 1:
+		return Invalid("document", "%v", r.Err)
+	case r.ID != "":
+		return Invalid("document", "document %q: %v", r.ID, r.Err)
+	}
+	return Invalid("document", "document %d: %v", r.Index+1, r.Err)
+}
+
+// Write validates, enriches and writes the valid documents of docs in one
+// durable batch, and lists the others. With atomic set, any refusal keeps
+// every document out (nothing is written). Refusals are not errors: the
+// error is for a write that failed.
+func (e *Engine) Write(ctx context.Context, docs []index.Document, atomic bool) ([]Refusal, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	kept, refused := e.prepare(docs)
+	if len(kept) == 0 || atomic && len(refused) > 0 {
+		return refused, nil
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	learned, changed := e.learn(e.snapshotLearned(), docs)
+	learned, changed := e.learn(e.snapshotLearned(), kept)
 	if changed {
 		// Stored before the documents: a crash in between leaves an unused
 		// synonym at worst, never a document whose acronym is unknown.
 		if err := e.storeLearned(e.ix.SetInternal, learned); err != nil {
-			return err
+			return nil, err
 		}
 		e.setLearned(learned)
 	}
-	if err := e.ix.Batch(docs, nil); err != nil {
-		return err
+	if err := e.ix.Batch(kept, nil); err != nil {
+		return nil, err
 	}
 	e.purgeCaches()
-	return nil
+	return refused, nil
 }
 
 // Delete removes a document, or returns ErrNotFound.
@@ -259,8 +294,13 @@ func (e *Engine) Rebuild(ctx context.Context, src Source) (int, error) {
 			}()
 		}
 		err := src(func(docs []index.Document) error {
-			if err := e.prepare(docs); err != nil {
-				return err
+			docs, refused := e.prepare(docs)
+			if len(refused) > 0 {
+				r := refused[0]
+				if r.ID != "" {
+					return Invalid("document", "document %q: %v", r.ID, r.Err)
+				}
+				return Invalid("document", "document %d of a batch: %v", r.Index+1, r.Err)
 			}
 			learned, _ = e.learn(learned, docs)
 			n += len(docs)
@@ -380,17 +420,19 @@ func (e *Engine) stem(word string) string {
 	return toks[0].term
 }
 
-// statusOf computes a document's status on a day; nil without dates.
+// statusOf computes a document's status on a day, with a missing bound
+// open: a start only is active from its start on (upcoming before), an end
+// only is active up to its end (ended after). Nil without any date.
 func statusOf(start, end string, asOf time.Time) *string {
-	if start == "" || end == "" {
+	if start == "" && end == "" {
 		return nil
 	}
 	day := asOf.Format(index.DateLayout)
 	s := StatusActive
 	switch {
-	case day < start:
+	case start != "" && day < start:
 		s = StatusUpcoming
-	case day > end:
+	case end != "" && day > end:
 		s = StatusEnded
 	}
 	return &s

@@ -49,8 +49,9 @@ func (p *plan) faceted() index.Faceted {
 	return f
 }
 
-// statusCondition matches documents with a status on a day; both days of
-// a period count as inside it.
+// statusCondition matches documents with a status on a day, as statusOf
+// computes it: both days of a period count as inside it, and a missing
+// bound is open.
 func statusCondition(status string, asOf time.Time) index.Condition {
 	a := index.DayOf(asOf)
 	c := index.Condition{Key: fmt.Sprintf("status:%s@%d", status, a)}
@@ -61,14 +62,19 @@ func statusCondition(status string, asOf time.Time) index.Condition {
 		c.Dates = func(_, end index.Day) bool { return end != index.NoDay && end < a }
 	default:
 		c.Dates = func(start, end index.Day) bool {
-			return start != index.NoDay && end != index.NoDay && start <= a && end >= a
+			if start == index.NoDay && end == index.NoDay {
+				return false
+			}
+			return (start == index.NoDay || start <= a) && (end == index.NoDay || end >= a)
 		}
 	}
 	return c
 }
 
 // windowCondition keeps periods overlapping [from, to]: those starting by
-// its end and ending by its start. Documents without dates have no period.
+// its end and ending by its start, a missing bound of the period being
+// open (an ongoing project overlaps every window after its start).
+// Documents without any date have no period and are left out.
 func windowCondition(from, to time.Time) (index.Condition, bool) {
 	if from.IsZero() && to.IsZero() {
 		return index.Condition{}, false
@@ -77,10 +83,13 @@ func windowCondition(from, to time.Time) (index.Condition, bool) {
 	return index.Condition{
 		Key: fmt.Sprintf("window:%d:%d:%t:%t", f, t, from.IsZero(), to.IsZero()),
 		Dates: func(start, end index.Day) bool {
-			if !to.IsZero() && (start == index.NoDay || start > t) {
+			if start == index.NoDay && end == index.NoDay {
 				return false
 			}
-			return from.IsZero() || end != index.NoDay && end >= f
+			if !to.IsZero() && start != index.NoDay && start > t {
+				return false
+			}
+			return from.IsZero() || end == index.NoDay || end >= f
 		},
 	}, true
 }

@@ -219,7 +219,7 @@ func TestRebuildFromInput(t *testing.T) {
 
 	// A bad line fails the start and leaves the index as it was.
 	bad := filepath.Join(dir, "bad.jsonl")
-	mustWrite(t, bad, "{\"id\":\"c\",\"kind\":\"project\",\"title\":\"C\"}\n{\"id\":\"d\",\"title\":\"D\"}\n")
+	mustWrite(t, bad, "{\"id\":\"c\",\"kind\":\"project\",\"title\":\"C\"}\n{\"id\":\"d\",\"title\":\"D\",\"start\":\"2021-02-30\"}\n")
 	err := serve(context.Background(), []string{"-addr", "127.0.0.1:0", "-index", idx, "-input", bad, "-rebuild"}, func(string) string { return "" }, io.Discard, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Fatalf("err = %v, want one naming line 2", err)

@@ -118,6 +118,7 @@ func (c *File) Source(batchBytes int) search.Source {
 			}
 			doc, err := handlers.DecodeDocument(b)
 			if err == nil {
+				doc.ApplyDefaults()
 				err = doc.Validate()
 			}
 			if err != nil {
