@@ -12,8 +12,19 @@ import (
 	"github.com/mpower/labor-search/search"
 )
 
+// mustEngine builds the real engine over ix, wired as the service wires it,
+// with today fixed at asOf.
+func mustEngine(tb testing.TB, ix *index.Index) *search.Engine {
+	tb.Helper()
+	e, err := seedengine.New(ix, search.Options{Now: func() time.Time { return asOf }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
 // mustEngineOver builds the real engine over an in-memory index holding
-// docs (and nothing else), with today fixed at asOf.
+// docs (and nothing else).
 func mustEngineOver(tb testing.TB, docs []index.Document) *search.Engine {
 	tb.Helper()
 	ix, err := index.Open("", index.Options{})
@@ -21,10 +32,7 @@ func mustEngineOver(tb testing.TB, docs []index.Document) *search.Engine {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = ix.Close() })
-	e, err := seedengine.New(ix, search.Options{Now: func() time.Time { return asOf }})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	e := mustEngine(tb, ix)
 	if err := e.Upsert(context.Background(), docs); err != nil {
 		tb.Fatalf("index: %v", err)
 	}
