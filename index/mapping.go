@@ -6,6 +6,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/lang/fr"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
@@ -15,12 +16,13 @@ import (
 
 // MappingVersion is stored in every on-disk index. A binary whose mapping
 // differs refuses to open an older index instead of silently mis-searching it.
-const MappingVersion = "5"
+const MappingVersion = "6"
 
 // Analyzer names the search package uses to treat query text exactly as the
 // indexed text was treated.
 const (
-	// AnalyzerText: accents folded per token, possessives and stop words removed,
+	// AnalyzerText: accents folded per token, possessives, French elided
+	// articles ("d'Ivoire", "l'enfant") and stop words removed,
 	// Snowball-stemmed (Porter2). Used by every searchable text field.
 	AnalyzerText = "text_en"
 	// AnalyzerWords: accents folded, lowercased, stop words removed, not
@@ -83,7 +85,7 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 		"type":      custom.Name,
 		"tokenizer": unicode.Name,
 		"token_filters": []string{
-			foldFilterName, en.PossessiveName, lowercase.Name, en.StopName, stemFilterName,
+			foldFilterName, en.PossessiveName, lowercase.Name, fr.ElisionName, en.StopName, stemFilterName,
 		},
 	}); err != nil {
 		return nil, fmt.Errorf("analyzer %s: %w", AnalyzerText, err)
@@ -91,7 +93,7 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	if err := im.AddCustomAnalyzer(AnalyzerWords, map[string]interface{}{
 		"type":          custom.Name,
 		"tokenizer":     unicode.Name,
-		"token_filters": []string{foldFilterName, en.PossessiveName, lowercase.Name, en.StopName},
+		"token_filters": []string{foldFilterName, en.PossessiveName, lowercase.Name, fr.ElisionName, en.StopName},
 	}); err != nil {
 		return nil, fmt.Errorf("analyzer %s: %w", AnalyzerWords, err)
 	}

@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/seeds"
 	"github.com/mpower/labor-search/search"
+	"github.com/mpower/labor-search/seeds"
 )
 
 // The dev set (testdata/devset, a copy of ../shared/devset so a fresh clone
@@ -249,4 +249,24 @@ func newly(now, before []int) []int {
 		}
 	}
 	return out
+}
+
+// TestDevsetQuery shows the first hits of one query over the dev set, for
+// working on a failure: DEVSET_Q='Ivory Coast' go test -run TestDevsetQuery -v ./search/
+func TestDevsetQuery(t *testing.T) {
+	q := os.Getenv("DEVSET_Q")
+	if q == "" {
+		t.Skip("set DEVSET_Q to a query")
+	}
+	e := mustDevsetEngine(t)
+	res := mustSearch(t, e, search.Request{Query: q, PerPage: 15, Facets: []string{}, NoHighlight: true})
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q: %d hits", q, res.Total)
+	if res.Relaxed != nil {
+		fmt.Fprintf(&b, ", relaxed %+v", *res.Relaxed)
+	}
+	for i, h := range res.Hits {
+		fmt.Fprintf(&b, "\n%2d %7.3f %s %v", i+1, h.Score, h.ID, h.Countries)
+	}
+	t.Log(b.String())
 }

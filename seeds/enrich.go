@@ -30,6 +30,7 @@ type Enricher struct {
 	sectorAreas    map[string][]string // sector -> areas it implies
 	rank           map[string]int      // topic value -> position in its data file, for a stable order
 	spelling       map[string]string   // one-word spelling variant -> the first of its group
+	glossary       map[string]string   // Normalize(a foreign term) -> its English
 	plural         *en.EnglishPluralStemmerFilter
 }
 
@@ -41,9 +42,13 @@ func NewEnricher() (*Enricher, error) {
 		sectorAreas:    map[string][]string{},
 		rank:           map[string]int{},
 		spelling:       map[string]string{},
+		glossary:       map[string]string{},
 		plural:         en.NewEnglishPluralStemmerFilter(),
 	}
 	if err := e.loadSpelling(); err != nil {
+		return nil, err
+	}
+	if err := e.loadGlossary(); err != nil {
 		return nil, err
 	}
 	if err := e.loadGeo(); err != nil {
@@ -66,6 +71,22 @@ func (e *Enricher) loadSpelling() error {
 		}
 		for _, w := range g {
 			e.spelling[w] = g[0]
+		}
+	}
+	return nil
+}
+
+// maxGlossaryWords bounds the foreign phrases looked up in a metadata value.
+const maxGlossaryWords = 5
+
+func (e *Enricher) loadGlossary() error {
+	entries, err := readGlossaries()
+	if err != nil {
+		return err
+	}
+	for _, g := range entries {
+		if _, ok := e.glossary[g.term]; !ok && len(strings.Fields(g.term)) <= maxGlossaryWords {
+			e.glossary[g.term] = g.english
 		}
 	}
 	return nil
@@ -106,31 +127,30 @@ func (e *Enricher) loadGeo() error {
 		}
 	}
 
-	countries, err := readRecords(countriesFile, 2, 3)
+	countries, err := loadCountries()
 	if err != nil {
 		return err
 	}
-	for _, r := range countries {
-		name := r.fields[0]
-		if _, dup := e.countryRegions[name]; dup {
-			return fmt.Errorf("%s:%d: country %q listed twice", countriesFile, r.line, name)
+	for _, c := range countries {
+		if _, dup := e.countryRegions[c.name]; dup {
+			return fmt.Errorf("%s:%d: country %q listed twice", countriesFile, c.line, c.name)
 		}
 		var regs []string
-		for _, reg := range splitPipes(r.fields[1]) {
+		for _, reg := range c.regions {
 			if _, ok := broader[reg]; !ok {
-				return fmt.Errorf("%s:%d: region %q is not in %s", countriesFile, r.line, reg, regionsFile)
+				return fmt.Errorf("%s:%d: region %q is not in %s", countriesFile, c.line, reg, regionsFile)
 			}
 			regs = appendNew(regs, withBroader(reg)...)
 		}
 		if len(regs) == 0 {
-			return fmt.Errorf("%s:%d: country %q has no region", countriesFile, r.line, name)
+			return fmt.Errorf("%s:%d: country %q has no region", countriesFile, c.line, c.name)
 		}
-		e.countryRegions[name] = regs
-		for _, n := range append([]string{name}, splitPipes(r.fields[2])...) {
-			if err := e.geo.add(n, countryKind, []string{name}, false, false); err != nil {
-				return fmt.Errorf("%s:%d: %w", countriesFile, r.line, err)
+		e.countryRegions[c.name] = regs
+		for _, n := range c.names {
+			if err := e.geo.add(n, countryKind, []string{c.name}, false, false); err != nil {
+				return fmt.Errorf("%s:%d: %w", countriesFile, c.line, err)
 			}
-			e.countryByName[Normalize(n)] = name
+			e.countryByName[Normalize(n)] = c.name
 		}
 	}
 
@@ -287,11 +307,18 @@ func (e *Enricher) term(key string) string {
 
 // Enrich fills the countries, regions, sectors, areas and partners of d that
 // are empty from what its title and description name. Fields that arrive
-// with values keep them.
+// with values keep them, in the writer's words, and gain the canonical
+// values those words name, so facets agree across sources: a sector
+// "Garments" also counts under "Textiles, clothing, leather, footwear", a
+// region "Afrique de l'Ouest" under "West Africa". Countries are the
+// exception: a known name of a country is replaced by its canonical name
+// ("Viet Nam" -> "Vietnam"), since two spellings of one country would
+// split its facet in two.
 func (e *Enricher) Enrich(d *index.Document) {
 	if d == nil {
 		return
 	}
+	e.canonicalize(d)
 	needGeo := len(d.Countries) == 0 || len(d.Regions) == 0
 	needTopics := len(d.Sectors) == 0 || len(d.Areas) == 0 || len(d.Partners) == 0
 	if !needGeo && !needTopics {
@@ -308,6 +335,78 @@ func (e *Enricher) Enrich(d *index.Document) {
 	if needTopics {
 		e.enrichTopics(d, e.topicWords(toks))
 	}
+}
+
+// canonicalize maps the metadata a document arrives with onto the
+// vocabularies: canonical country names, and the regions, sectors, areas
+// and partners its values name added after them.
+func (e *Enricher) canonicalize(d *index.Document) {
+	if len(d.Countries) > 0 {
+		var out []string
+		for _, c := range d.Countries {
+			if name, ok := e.countryByName[Normalize(c)]; ok {
+				c = name
+			}
+			out = appendNew(out, c)
+		}
+		d.Countries = out
+	}
+	if len(d.Regions) > 0 {
+		var found []string
+		for _, r := range d.Regions {
+			e.geo.scan(e.metadataWords(r, false), func(p *pattern) {
+				if p.kind == regionKind {
+					found = appendNew(found, p.values...)
+				}
+			})
+		}
+		d.Regions = appendNew(d.Regions, found...)
+	}
+	for _, f := range []struct {
+		values *[]string
+		m      *matcher
+	}{{&d.Sectors, e.sectors}, {&d.Areas, e.areas}, {&d.Partners, e.partners}} {
+		if len(*f.values) == 0 {
+			continue
+		}
+		var found []string
+		for _, v := range *f.values {
+			f.m.scan(e.metadataWords(v, true), func(p *pattern) { found = appendNew(found, p.values...) })
+		}
+		e.sortByRank(found)
+		*f.values = appendNew(*f.values, found...)
+	}
+}
+
+// metadataWords are the words of one metadata value, followed by the
+// English of the glossary phrases it holds ("Trabajo infantil" -> child
+// labor), for matching against the English vocabularies.
+func (e *Enricher) metadataWords(value string, topics bool) []word {
+	toks := tokenize(value)
+	keys := make([]string, len(toks))
+	for i, t := range toks {
+		keys[i] = t.key
+	}
+	for i := 0; i < len(keys); i++ {
+		for n := min(maxGlossaryWords, len(keys)-i); n >= 1; n-- {
+			if en, ok := e.glossary[strings.Join(keys[i:i+n], " ")]; ok {
+				// A sentence break keeps the translation apart from the
+				// words before it.
+				toks = append(toks, token{raw: ".", key: "."})
+				toks = append(toks, tokenize(en)...)
+				i += n - 1
+				break
+			}
+		}
+	}
+	if topics {
+		return e.topicWords(toks)
+	}
+	words := make([]word, len(toks))
+	for i, t := range toks {
+		words[i] = word{raw: t.raw, key: t.key}
+	}
+	return words
 }
 
 func (e *Enricher) enrichGeo(d *index.Document, words []word) {

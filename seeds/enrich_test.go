@@ -256,13 +256,51 @@ func TestEnrichKeepsExplicitValues(t *testing.T) {
 	}
 
 	full := index.Document{Title: "Mexico", Countries: []string{"Peru"}, Regions: []string{"Andes"},
-		Sectors: []string{"Mining"}, Areas: []string{gender}, Partners: []string{"ILO"}}
+		Sectors: []string{"Mining"}, Areas: []string{gender}, Partners: []string{"Someone"}}
 	before := full
 	e.Enrich(&full)
 	if diff := cmp.Diff(before, full); diff != "" {
-		t.Errorf("a complete document changed (-want +got):\n%s", diff)
+		t.Errorf("a complete document in the vocabularies' own terms changed (-want +got):\n%s", diff)
 	}
 	e.Enrich(nil) // must not panic
+}
+
+// TestEnrichCanonicalMetadata: metadata in the writer's words is kept, and
+// the canonical values it names are added, so facets agree whatever the
+// source; a country's other names become its canonical name.
+func TestEnrichCanonicalMetadata(t *testing.T) {
+	e := mustEnricher(t)
+	tests := []struct {
+		name string
+		in   index.Document
+		want index.Document
+	}{
+		{"country names", index.Document{Countries: []string{"Viet Nam", "Burma", "Côte d’Ivoire", "Perú", "Atlantis"}},
+			index.Document{Countries: []string{"Vietnam", "Myanmar", "Côte d'Ivoire", "Peru", "Atlantis"}}},
+		{"the same country twice", index.Document{Countries: []string{"Türkiye", "Turkey"}},
+			index.Document{Countries: []string{"Turkey"}}},
+		{"sectors in free text", index.Document{Sectors: []string{"Garments", "Artisanal gold mining", "Seafood processing"}},
+			index.Document{Sectors: []string{"Garments", "Artisanal gold mining", "Seafood processing", "Food, drink, tobacco", "Mining", "Textiles, clothing, leather, footwear"}}},
+		{"a canonical sector is not repeated", index.Document{Sectors: []string{"Mining", "gold mining"}},
+			index.Document{Sectors: []string{"Mining", "gold mining"}}},
+		{"areas", index.Document{Areas: []string{"Sexual harassment"}},
+			index.Document{Areas: []string{"Sexual harassment", gender, "GBVH"}}},
+		{"regions", index.Document{Regions: []string{"Western Africa", "Andes"}},
+			index.Document{Regions: []string{"Western Africa", "Andes", "West Africa", "Africa"}}},
+		{"partners by alias", index.Document{Partners: []string{"ILO"}},
+			index.Document{Partners: []string{"ILO", "International Labor Organization"}}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			d := test.in
+			d.Title = "x"
+			e.canonicalize(&d)
+			d.Title = ""
+			if diff := cmp.Diff(test.want, d); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
 
 func TestEnrichConcurrent(t *testing.T) {

@@ -13,33 +13,72 @@ import (
 //   - accents and ligatures folded to ASCII with Bleve's asciifolding (the
 //     Lucene table the index uses too): "Caña" -> "cana", "Côte" -> "cote";
 //   - lowercased;
-//   - apostrophes (straight and curly) removed: "workers' rights" -> "workers rights";
+//   - a French elided article dropped, as the index's elision filter drops
+//     it: "d'Ivoire" -> "ivoire", "l'enfant" -> "enfant";
+//   - other apostrophes (straight and curly) removed: "workers' rights" ->
+//     "workers rights";
 //   - every other character that is not a letter or digit (hyphens, dots,
 //     commas, NBSP, ...) becomes a space, and runs of spaces collapse:
 //     "gender-based" -> "gender based", "U.S." -> "u s".
 //
 // Hyphens become spaces because the index's tokenizer splits on them too,
 // so "non-traditional" and "non traditional" must look the same.
-func Normalize(s string) string {
+func Normalize(s string) string { return normalize(s, true) }
+
+// normalize is Normalize, with the elision of French articles optional.
+func normalize(s string, elision bool) string {
 	s = fold(s)
 	var b strings.Builder
 	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		switch {
-		case isApostrophe(r):
-			continue
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if space && b.Len() > 0 {
+	word := make([]rune, 0, 16)
+	flush := func() {
+		w := word
+		if elision {
+			w = elide(w)
+		}
+		out := false
+		for _, r := range w {
+			if isApostrophe(r) {
+				continue
+			}
+			if !out && b.Len() > 0 {
 				b.WriteByte(' ')
 			}
-			space = false
-			b.WriteRune(unicode.ToLower(r))
+			out = true
+			b.WriteRune(r)
+		}
+		word = word[:0]
+	}
+	for _, r := range s {
+		switch {
+		case isApostrophe(r), unicode.IsLetter(r) || unicode.IsDigit(r):
+			word = append(word, unicode.ToLower(r))
 		default:
-			space = true
+			flush()
 		}
 	}
+	flush()
 	return b.String()
+}
+
+// elidedArticles are the French articles and conjunctions that lose their
+// vowel before another word (Bleve's articles_fr).
+var elidedArticles = map[string]bool{
+	"l": true, "m": true, "t": true, "qu": true, "n": true, "s": true, "j": true, "d": true, "c": true,
+	"jusqu": true, "quoiqu": true, "lorsqu": true, "puisqu": true,
+}
+
+// elide drops an elided article and its apostrophe from the start of a word.
+func elide(w []rune) []rune {
+	for i, r := range w {
+		if isApostrophe(r) {
+			if elidedArticles[string(w[:i])] {
+				return w[i+1:]
+			}
+			return w
+		}
+	}
+	return w
 }
 
 // fold folds accents to ASCII; pure ASCII input is returned as is.
@@ -97,7 +136,9 @@ func newToken(raw string) token {
 // ASCII letters and digits only, words joined by single hyphens, apostrophes
 // dropped ("Workers' Ability" -> "workers-ability").
 func Slug(title string) string {
-	words := strings.FieldsFunc(Normalize(title), func(r rune) bool {
+	// Ids are kept as they were before elision was folded: a slug is a
+	// stable name, not a search key.
+	words := strings.FieldsFunc(normalize(title, false), func(r rune) bool {
 		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
 	})
 	return strings.Join(words, "-")

@@ -10,6 +10,8 @@ import (
 // Data files, embedded with the package (see seeds.go).
 const (
 	countriesFile       = "data/countries.tsv"
+	countryNamesFile    = "data/country_names.tsv"
+	cldrExclusionsFile  = "data/cldr_exclusions.txt"
 	regionsFile         = "data/regions.tsv"
 	abbreviationsFile   = "data/abbreviations.tsv"
 	caseSensitiveFile   = "data/case_sensitive.txt"
@@ -24,6 +26,10 @@ const (
 	spellingFile        = "data/spelling.txt"
 	spanishFile         = "data/spanish.tsv"
 )
+
+// glossaryFiles map terms of the portal's other languages to English, one
+// way: a query in Spanish, French or Portuguese also matches the English.
+var glossaryFiles = []string{spanishFile}
 
 // record is one data line split into tab-separated fields.
 type record struct {
@@ -106,7 +112,7 @@ func Vocabulary() (*Vocab, error) {
 	if err != nil {
 		return nil, err
 	}
-	countries, err := readRecords(countriesFile, 2, 3)
+	countries, err := loadCountries()
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +124,8 @@ func Vocabulary() (*Vocab, error) {
 		Sectors: append([]string(nil), page.Sectors...),
 		Areas:   append([]string(nil), page.Areas...),
 	}
-	for _, r := range countries {
-		v.Countries = append(v.Countries, Country{Name: r.fields[0], Region: splitPipes(r.fields[1])[0]})
+	for _, c := range countries {
+		v.Countries = append(v.Countries, Country{Name: c.name, Region: c.regions[0]})
 	}
 	for _, r := range partners {
 		v.Partners = append(v.Partners, r.fields[0])
@@ -146,16 +152,33 @@ func Synonyms() (map[string][]string, error) {
 		}
 		table[from][to] = true
 	}
+	var groups [][]string
 	for _, name := range []string{synonymsFile, spellingFile} {
-		groups, err := readGroups(name)
+		g, err := readGroups(name)
 		if err != nil {
 			return nil, err
 		}
-		for _, g := range groups {
-			for _, a := range g {
-				for _, b := range g {
-					link(a, b)
-				}
+		groups = append(groups, g...)
+	}
+	// Every name of a country in the portal's languages, and its demonyms,
+	// reach each other: "Burma" finds Myanmar, "Ivory Coast" Côte d'Ivoire.
+	countries, err := loadCountries()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range countries {
+		var g []string
+		for _, n := range c.names {
+			if k := Normalize(n); k != "" {
+				g = appendNew(g, k)
+			}
+		}
+		groups = append(groups, g)
+	}
+	for _, g := range groups {
+		for _, a := range g {
+			for _, b := range g {
+				link(a, b)
 			}
 		}
 	}
@@ -165,18 +188,14 @@ func Synonyms() (map[string][]string, error) {
 			twoWay[k] = append(twoWay[k], v)
 		}
 	}
-	spanish, err := readRecords(spanishFile, 2, 2)
+	glossary, err := readGlossaries()
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range spanish {
-		es, en := Normalize(r.fields[0]), Normalize(r.fields[1])
-		if es == "" || en == "" {
-			return nil, fmt.Errorf("%s:%d: empty term after normalisation", spanishFile, r.line)
-		}
-		link(es, en)
-		for _, v := range twoWay[en] {
-			link(es, v)
+	for _, g := range glossary {
+		link(g.term, g.english)
+		for _, v := range twoWay[g.english] {
+			link(g.term, v)
 		}
 	}
 	out := make(map[string][]string, len(table))
@@ -187,6 +206,32 @@ func Synonyms() (map[string][]string, error) {
 		}
 		sort.Strings(vs)
 		out[k] = vs
+	}
+	return out, nil
+}
+
+// glossaryEntry is one line of a glossary: a term of another language and
+// the English it means, both normalised.
+type glossaryEntry struct {
+	term, english string
+}
+
+// readGlossaries reads the glossaries of the portal's other languages, in
+// file order.
+func readGlossaries() ([]glossaryEntry, error) {
+	var out []glossaryEntry
+	for _, name := range glossaryFiles {
+		recs, err := readRecords(name, 2, 2)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			term, en := Normalize(r.fields[0]), Normalize(r.fields[1])
+			if term == "" || en == "" {
+				return nil, fmt.Errorf("%s:%d: empty term after normalisation", name, r.line)
+			}
+			out = append(out, glossaryEntry{term: term, english: en})
+		}
 	}
 	return out, nil
 }
