@@ -20,6 +20,16 @@ type Options struct {
 	// analyser, so callers may pass them as written. Two-way groups must
 	// appear in both directions.
 	Synonyms map[string][]string
+	// Translations maps a term of another language to the English a query
+	// for it also matches, one way, normalised like Synonyms. A translation
+	// ranks below the term itself and below synonyms, so records in the
+	// query's own language come first.
+	Translations map[string][]string
+	// OptionalWords never have to match: question words and words that mean
+	// "a project" ("which", "projects", "helping", "programas"). A query's
+	// word among them still ranks the documents that have it. Normalised by
+	// the engine, like Synonyms.
+	OptionalWords []string
 	// Enrich fills what a written document lacks (countries, sectors, ...).
 	Enrich func(*index.Document)
 	// Now gives the current time; nil = time.Now.
@@ -34,8 +44,10 @@ type Engine struct {
 	ix   *index.Index
 	opts Options
 
-	// static synonyms, normalised once.
-	static map[string][]string
+	// static synonyms and translations, normalised once.
+	static, translations map[string][]string
+	// optional holds the normalised optional words.
+	optional map[string]bool
 
 	// mu guards learned: acronyms that documents define themselves
 	// ("occupational safety and health (OSH)"), acronym -> long forms. They
@@ -70,6 +82,15 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.static = static
+	if e.translations, err = e.normalizeTable(opts.Translations); err != nil {
+		return nil, err
+	}
+	e.optional = map[string]bool{}
+	for _, w := range opts.OptionalWords {
+		for _, n := range e.words(w) {
+			e.optional[n] = true
+		}
+	}
 	raw, err := ix.GetInternal(internalAcronyms)
 	if err != nil {
 		return nil, fmt.Errorf("load learned acronyms: %w", err)
@@ -117,18 +138,44 @@ func (e *Engine) addSynonym(m map[string][]string, nk, v string) bool {
 	return true
 }
 
-// synonymsOf returns what a normalised phrase also matches.
+// synonymsOf returns what a normalised phrase also matches: its synonyms,
+// the acronyms documents taught, its translations.
 func (e *Engine) synonymsOf(phrase string) []string {
 	out := e.static[phrase]
 	e.mu.RLock()
 	learned := e.learned[phrase]
 	e.mu.RUnlock()
-	for _, l := range learned {
-		if !contains(out, l) {
-			out = append(append([]string(nil), out...), l)
+	for _, list := range [][]string{learned, e.translations[phrase]} {
+		for _, l := range list {
+			if !contains(out, l) {
+				out = append(append([]string(nil), out...), l)
+			}
 		}
 	}
 	return out
+}
+
+// altBoost is how much a match of alt, an alternative of phrase, counts:
+// a translation less than a synonym.
+func (e *Engine) altBoost(phrase, alt string) float64 {
+	if contains(e.translations[phrase], alt) && !contains(e.static[phrase], alt) {
+		return boostTranslation
+	}
+	return boostSynonym
+}
+
+// isOptional says whether a unit is only optional words. A quoted phrase
+// is always meant.
+func (e *Engine) isOptional(u unit) bool {
+	if u.quoted || len(u.words) == 0 {
+		return false
+	}
+	for _, w := range u.words {
+		if !e.optional[w] {
+			return false
+		}
+	}
+	return true
 }
 
 // maxSynonymWords bounds the phrase length looked up in the tables.

@@ -99,34 +99,13 @@ func windowCondition(from, to time.Time) (index.Condition, bool) {
 // index works out the matching documents as sets (filters included, each
 // facet without its own filter) and Bleve scores only those.
 func (e *Engine) searchFaceted(ctx context.Context, p *plan, q query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
-	return e.searchExcept(ctx, p, q, nil, req)
-}
-
-// searchExcept is searchFaceted leaving out what except matches.
-func (e *Engine) searchExcept(ctx context.Context, p *plan, q, except query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
 	spec := p.faceted()
-	spec.Over, spec.Exclude = q, except
-	if except != nil {
-		// Only the relaxed rest is searched so; its facets are not needed.
-		spec.Facets = nil
-	}
+	spec.Over = q
 	res, counts, err := e.ix.SearchFaceted(ctx, req, spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("search: %w", err)
 	}
 	return res, p.finishFacets(counts.Counts), nil
-}
-
-// countFaceted counts what q matches with the request's filters, and its
-// facets, without ranking.
-func (e *Engine) countFaceted(ctx context.Context, p *plan, q query.Query) (uint64, map[string][]FacetValue, error) {
-	spec := p.faceted()
-	spec.Over = q
-	counts, err := e.ix.CountFaceted(ctx, spec)
-	if err != nil {
-		return 0, nil, err
-	}
-	return counts.Total, p.finishFacets(counts.Counts), nil
 }
 
 // finishFacets orders each facet by count then value, keeps facet_size
@@ -171,8 +150,8 @@ func hasValue(vals []FacetValue, v string) bool {
 
 // browseOrder is how a request without text is ordered from the index's
 // document sets; ok is false when Bleve must order it (by title).
-func (p *plan) browseOrder(keep []int) (index.BrowseOrder, bool) {
-	if len(keep) > 0 || len(p.excluded) > 0 {
+func (p *plan) browseOrder() (index.BrowseOrder, bool) {
+	if len(p.clauses) > 0 || len(p.excluded) > 0 {
 		return index.BrowseOrder{}, false
 	}
 	switch s := p.req.Sort; s {

@@ -90,9 +90,11 @@ func neutralize(s string) string {
 // synonym table or a compound names, or a quoted phrase. Relaxation drops
 // whole units from the end.
 type unit struct {
-	words  []string // analysed words (lowercase, folded, unstemmed)
-	raw    string   // as typed
-	start  int      // byte offsets of raw in the query
+	words []string // analysed words (lowercase, folded, unstemmed)
+	// spans are the byte offsets in the query of each word as typed.
+	spans  [][2]int
+	raw    string // as typed
+	start  int    // byte offsets of raw in the query
 	end    int
 	quoted bool
 	prefix bool     // the last word, still being typed
@@ -139,6 +141,7 @@ func (e *Engine) parse(q string, v *vocab) (parsed, error) {
 			u := unit{raw: q[run[i].start:run[i+n-1].end], start: run[i].start, end: run[i+n-1].end, alts: alts}
 			for j := 0; j < n; j++ {
 				u.words = append(u.words, run[i+j].word)
+				u.spans = append(u.spans, [2]int{run[i+j].start, run[i+j].end})
 			}
 			p.units = append(p.units, u)
 			i += n
@@ -157,6 +160,7 @@ func (e *Engine) parse(q string, v *vocab) (parsed, error) {
 			u := unit{raw: s.text, start: s.offset, end: s.offset + len(s.text), quoted: s.quoted}
 			for _, t := range toks {
 				u.words = append(u.words, t.term)
+				u.spans = append(u.spans, [2]int{s.offset + t.start, s.offset + t.end})
 			}
 			if s.exclude {
 				p.excluded = append(p.excluded, u)
@@ -213,12 +217,15 @@ var textFields = []fieldWeight{
 // Boosts by how a word matched: exact above synonyms above completions
 // above typos.
 const (
-	boostExact    = 1.0
-	boostSynonym  = 0.9
-	boostCompound = 0.8
-	boostPrefix   = 0.5
-	boostTypo1    = 0.3
-	boostTypo2    = 0.15
+	boostExact   = 1.0
+	boostSynonym = 0.9
+	// boostTranslation ranks an English record for a Spanish, French or
+	// Portuguese query below the records in the query's language.
+	boostTranslation = 0.5
+	boostCompound    = 0.8
+	boostPrefix      = 0.5
+	boostTypo1       = 0.3
+	boostTypo2       = 0.15
 )
 
 func termGroup(stem string, boost float64) query.Query {
@@ -286,10 +293,10 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 			// scoring its words on every one of them (measured at a
 			// million documents: "unions" 66 ms with it, 36 ms without).
 			if !hasTerm(toks, stem) {
-				clauses = append(clauses, e.phraseGroup(a, boostSynonym))
+				clauses = append(clauses, e.phraseGroup(a, e.altBoost(word, a)))
 			}
 		} else {
-			addTerm(a, boostSynonym)
+			addTerm(a, e.altBoost(word, a))
 		}
 	}
 	if v == nil {
@@ -331,16 +338,17 @@ func hasTerm(toks []token, term string) bool {
 	return false
 }
 
-// unitClause builds the clause a document must satisfy for one unit.
-func (e *Engine) unitClause(u unit, v *vocab, exp []expansion) query.Query {
+// unitClause builds the clause a document must satisfy for one unit and,
+// for a phrase from a table, the clause of each of its words.
+func (e *Engine) unitClause(u unit, v *vocab, exp []expansion) (query.Query, []query.Query) {
 	if u.quoted {
 		if len(u.words) == 1 {
-			return e.wordClause(u.words[0], nil, false, nil, nil)
+			return e.wordClause(u.words[0], nil, false, nil, nil), nil
 		}
-		return e.phraseGroup(u.raw, boostExact)
+		return e.phraseGroup(u.raw, boostExact), nil
 	}
 	if len(u.words) == 1 {
-		return e.wordClause(u.words[0], u.alts, u.prefix, v, &exp[0])
+		return e.wordClause(u.words[0], u.alts, u.prefix, v, &exp[0]), nil
 	}
 	// A phrase from a table: every word (each with its own typos), or the
 	// phrase itself, or any of its alternatives.
@@ -349,14 +357,15 @@ func (e *Engine) unitClause(u unit, v *vocab, exp []expansion) query.Query {
 		parts[i] = e.wordClause(w, e.synonymsOf(w), false, v, &exp[i])
 	}
 	clauses := []query.Query{bleve.NewConjunctionQuery(parts...), e.phraseGroup(u.raw, boostExact)}
+	key := strings.Join(u.words, " ")
 	for _, a := range u.alts {
 		if e.isPhrase(a) {
-			clauses = append(clauses, e.phraseGroup(a, boostSynonym))
+			clauses = append(clauses, e.phraseGroup(a, e.altBoost(key, a)))
 		} else if s := e.stem(a); s != "" {
-			clauses = append(clauses, termGroup(s, boostSynonym))
+			clauses = append(clauses, termGroup(s, e.altBoost(key, a)))
 		}
 	}
-	return bleve.NewDisjunctionQuery(clauses...)
+	return bleve.NewDisjunctionQuery(clauses...), parts
 }
 
 // isPhrase says whether text analyses to more than one word.

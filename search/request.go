@@ -112,10 +112,17 @@ type FacetValue struct {
 	Count int    `json:"count"`
 }
 
-// Relaxed says which words the engine kept when the full query found too
-// little; hits that match every word still come first.
+// Relaxed says how a search that too few documents fully match was
+// answered: the AllWords hits matching every word come first, then the
+// best partial matches, each matching at least as telling a part of the
+// query as the words in Kept.
 type Relaxed struct {
-	Kept    string   `json:"kept"`
+	// AllWords is how many hits match every word.
+	AllWords uint64 `json:"all_words"`
+	// Kept is the words every hit matches, as typed; "" when no word is
+	// common to them all.
+	Kept string `json:"kept"`
+	// Dropped lists the words a hit after the first AllWords may lack.
 	Dropped []string `json:"dropped"`
 }
 

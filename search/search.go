@@ -126,33 +126,56 @@ type plan struct {
 	clauses  []query.Query // one per unit
 	excluded []query.Query
 	exps     [][]expansion
+	// optionalWord says whether an analysed word is optional.
+	optionalWord func(string) bool
+	// parts holds, for a unit that is a phrase from a table, the clause of
+	// each of its words.
+	parts [][]query.Query
+	// required lists the units a hit must match (by index), optional the
+	// units that only rank (question words, "projects").
+	required, optional []int
 	// demote is set when the index holds documents other than projects,
 	// whose scores are then scaled down.
 	demote bool
 }
 
-// core is the text part keeping the units whose indexes are in keep.
-func (p *plan) core(keep []int) query.Query {
+// core is the text part requiring every required unit; optional units only
+// add to the score.
+func (p *plan) core() query.Query {
 	b := bleve.NewBooleanQuery()
-	if len(keep) > 0 {
-		cs := make([]query.Query, len(keep))
-		for i, k := range keep {
-			cs[i] = p.clauses[k]
-		}
-		b.AddMust(bleve.NewConjunctionQuery(cs...))
+	if len(p.required) > 0 {
+		b.AddMust(bleve.NewConjunctionQuery(p.pick(p.required)...))
 	} else {
 		b.AddMust(bleve.NewMatchAllQuery())
+	}
+	if len(p.optional) > 0 {
+		b.AddShould(p.pick(p.optional)...)
 	}
 	if len(p.excluded) > 0 {
 		b.AddMustNot(p.excluded...)
 	}
-	if !p.demote {
-		return b
+	return p.demoted(b)
+}
+
+// scoring ranks partial matches: every partial unit and optional unit may
+// add to the score, none is required (SearchPartial chooses the hits, each
+// matching one partial unit at least).
+func (p *plan) scoring(units []partialUnit) query.Query {
+	qs := p.pick(p.optional)
+	for _, u := range units {
+		qs = append(qs, u.clause)
 	}
-	// Projects are what visitors look for: the overview and partner pages
-	// list every country and topic, so they stay findable but their scores
-	// are scaled down to keep projects above them.
-	return query.NewCustomScoreQueryWithScorer(b, func(_ context.Context, d *bsearch.DocumentMatch) (float64, error) {
+	return p.demoted(bleve.NewDisjunctionQuery(qs...))
+}
+
+// demoted scales down the scores of the overview and partner pages when
+// the index holds any: they list every country and topic, so they stay
+// findable but projects, which visitors look for, rank above them.
+func (p *plan) demoted(q query.Query) query.Query {
+	if !p.demote {
+		return q
+	}
+	return query.NewCustomScoreQueryWithScorer(q, func(_ context.Context, d *bsearch.DocumentMatch) (float64, error) {
 		if kind, _ := d.Fields[index.FieldKind].(string); kind != "" && kind != index.KindProject {
 			return d.Score * pageWeight, nil
 		}
@@ -160,55 +183,58 @@ func (p *plan) core(keep []int) query.Query {
 	}, []string{index.FieldKind}, nil)
 }
 
-// all lists every unit index.
-func (p *plan) all() []int {
-	out := make([]int, len(p.clauses))
-	for i := range out {
-		out[i] = i
+// pick is the clauses of the units listed.
+func (p *plan) pick(units []int) []query.Query {
+	out := make([]query.Query, len(units))
+	for i, u := range units {
+		out[i] = p.clauses[u]
 	}
 	return out
 }
 
-// dropOrder is the order relaxation drops units in: first units that match
-// no document at all (a word the index knows nothing of, even through
-// typos and synonyms), then from the end of the query (Meilisearch's "last"
-// strategy).
-func (e *Engine) dropOrder(ctx context.Context, p *plan) ([]int, error) {
-	var dead, rest []int
-	for i, c := range p.clauses {
-		found, err := e.exists(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			dead = append(dead, i)
-		} else {
-			rest = append(rest, i)
-		}
-	}
-	order := make([]int, 0, len(p.clauses))
-	for i := len(dead) - 1; i >= 0; i-- {
-		order = append(order, dead[i])
-	}
-	for i := len(rest) - 1; i >= 0; i-- {
-		order = append(order, rest[i])
-	}
-	return order, nil
+// partialUnit is one part of a query whose matches count toward a partial
+// match: a required word, or one word of a phrase from a table. A document
+// matching the whole phrase (or one of its alternatives) matches each of
+// its words.
+type partialUnit struct {
+	clause query.Query
+	raw    string
 }
 
-// without returns the unit indexes left after dropping the first n of order.
-func without(all, order []int, n int) []int {
-	drop := map[int]bool{}
-	for _, i := range order[:n] {
-		drop[i] = true
-	}
-	var keep []int
-	for _, i := range all {
-		if !drop[i] {
-			keep = append(keep, i)
+// partialUnits are the required units, phrases from tables split into their
+// words (less optional words), for partial matching: a document about
+// "disability" partly matches "persons with disabilities".
+func (p *plan) partialUnits() []partialUnit {
+	var out []partialUnit
+	for _, i := range p.required {
+		u := p.parsed.units[i]
+		if len(p.parts[i]) == 0 {
+			out = append(out, partialUnit{clause: p.clauses[i], raw: u.raw})
+			continue
+		}
+		before := len(out)
+		for j, part := range p.parts[i] {
+			if p.optionalWord(u.words[j]) {
+				continue
+			}
+			out = append(out, partialUnit{
+				clause: bleve.NewDisjunctionQuery(part, p.clauses[i]),
+				raw:    p.req.Query[u.spans[j][0]:u.spans[j][1]],
+			})
+		}
+		if len(out) == before {
+			out = append(out, partialUnit{clause: p.clauses[i], raw: u.raw})
 		}
 	}
-	return keep
+	return out
+}
+
+// exclusion is what the -words exclude, nil without any.
+func (p *plan) exclusion() query.Query {
+	if len(p.excluded) == 0 {
+		return nil
+	}
+	return bleve.NewDisjunctionQuery(p.excluded...)
 }
 
 // pageWeight scales the scores of the initiative and partner pages.
@@ -258,43 +284,45 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 				return err
 			}
 			exp := make([]expansion, len(u.words))
-			p.clauses = append(p.clauses, e.unitClause(u, v, exp))
+			clause, parts := e.unitClause(u, v, exp)
+			p.clauses = append(p.clauses, clause)
+			p.parts = append(p.parts, parts)
 			p.exps = append(p.exps, exp)
 		}
 		for _, u := range parsed.excluded {
 			p.excluded = append(p.excluded, e.exclusionClause(u))
+		}
+		p.optionalWord = func(w string) bool { return e.optional[w] }
+		for i, u := range parsed.units {
+			if e.isOptional(u) {
+				p.optional = append(p.optional, i)
+			} else {
+				p.required = append(p.required, i)
+			}
+		}
+		// A query of question words only means them.
+		if len(p.required) == 0 {
+			p.required, p.optional = p.optional, nil
 		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 
-	resp, err := e.run(ctx, p, p.all())
+	resp, err := e.run(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	need := uint64(r.Page * r.PerPage)
-	if n := len(p.clauses); resp.Total < need && n > 1 {
-		order, err := e.dropOrder(ctx, p)
+	// Too few hits match every word to fill a page: the best partial
+	// matches follow them. The page size, not the page number, decides, so
+	// every page of one search counts the same hits.
+	if units := p.partialUnits(); resp.Total < uint64(r.PerPage) && len(units) > 1 {
+		partial, err := e.runPartial(ctx, p, units)
 		if err != nil {
 			return nil, err
 		}
-		for dropped := 1; dropped < n; dropped++ {
-			keep := without(p.all(), order, dropped)
-			// What the fewer words match and their facets are counted
-			// without ranking; the relaxed answer keeps them if larger.
-			total, facets, err := e.countFaceted(ctx, p, p.core(keep))
-			if err != nil {
-				return nil, err
-			}
-			if total > resp.Total {
-				relaxed, err := e.runRelaxed(ctx, p, keep, resp, total, facets)
-				if err != nil {
-					return nil, err
-				}
-				resp = relaxed
-				break
-			}
+		if partial.Total > resp.Total {
+			resp = partial
 		}
 	}
 	resp.DidYouMean = e.didYouMean(p)
@@ -311,14 +339,14 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 	return &out, nil
 }
 
-// run answers with the kept units required.
-func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error) {
+// run answers with every required unit required.
+func (e *Engine) run(ctx context.Context, p *plan) (*Response, error) {
 	r := p.req
-	if order, ok := p.browseOrder(keep); ok {
+	if order, ok := p.browseOrder(); ok {
 		return e.browse(ctx, p, order)
 	}
 	req := e.hitsRequest(p, (r.Page-1)*r.PerPage, r.PerPage)
-	res, facets, err := e.searchFaceted(ctx, p, p.core(keep), req)
+	res, facets, err := e.searchFaceted(ctx, p, p.core(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -329,52 +357,41 @@ func (e *Engine) run(ctx context.Context, p *plan, keep []int) (*Response, error
 	return &Response{Total: res.Total, Hits: hits, Facets: facets}, nil
 }
 
-// runRelaxed answers with only the kept units required: the documents that
-// match every unit (all, fewer than the page needs) come first, then the
-// rest. total and facets are those of the kept units, already counted.
-func (e *Engine) runRelaxed(ctx context.Context, p *plan, keep []int, all *Response, total uint64, facets map[string][]FacetValue) (*Response, error) {
+// runPartial answers with the documents matching every required unit first,
+// then the best partial matches (see index.SearchPartial), and says which
+// words the partial ones may lack.
+func (e *Engine) runPartial(ctx context.Context, p *plan, units []partialUnit) (*Response, error) {
 	r := p.req
-	from, size := (r.Page-1)*r.PerPage, r.PerPage
-	hits := all.Hits
-	restFrom := max(0, from-int(all.Total))
-	if restSize := size - len(hits); restSize > 0 {
-		res, _, err := e.searchExcept(ctx, p, p.core(keep), bleve.NewConjunctionQuery(p.clauses...), e.hitsRequest(p, restFrom, restSize))
-		if err != nil {
-			return nil, err
-		}
-		rest := e.hits(res.Hits, p.asOf)
-		if err := e.highlight(p, rest); err != nil {
-			return nil, err
-		}
-		hits = append(hits, rest...)
+	spec := p.faceted()
+	spec.Over, spec.Exclude = p.scoring(units), p.exclusion()
+	req := e.hitsRequest(p, (r.Page-1)*r.PerPage, r.PerPage)
+	queries := make([]query.Query, len(units))
+	for i, u := range units {
+		queries[i] = u.clause
 	}
-	resp := &Response{Total: total, Hits: hits, Facets: facets}
+	res, counts, pr, err := e.ix.SearchPartial(ctx, req, spec, index.Partial{Units: queries, Fill: r.PerPage})
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	hits := e.hits(res.Hits, p.asOf)
+	if err := e.highlight(p, hits); err != nil {
+		return nil, err
+	}
+	resp := &Response{Total: res.Total, Hits: hits, Facets: p.finishFacets(counts.Counts)}
 	kept := map[int]bool{}
-	for _, i := range keep {
-		kept[i] = true
+	for _, k := range pr.Kept {
+		kept[k] = true
 	}
 	var words, dropped []string
-	for i, u := range p.parsed.units {
+	for i, u := range units {
 		if kept[i] {
 			words = append(words, u.raw)
 		} else {
 			dropped = append(dropped, u.raw)
 		}
 	}
-	resp.Relaxed = &Relaxed{Kept: strings.Join(words, " "), Dropped: dropped}
+	resp.Relaxed = &Relaxed{AllWords: pr.AllUnits, Kept: strings.Join(words, " "), Dropped: dropped}
 	return resp, nil
-}
-
-// exists says whether anything matches q; unscored with a size of one, the
-// collector stops at the first match.
-func (e *Engine) exists(ctx context.Context, q query.Query) (bool, error) {
-	req := bleve.NewSearchRequestOptions(q, 1, 0, false)
-	req.Score = bleve.ScoreNone
-	res, err := e.ix.Search(ctx, req)
-	if err != nil {
-		return false, fmt.Errorf("search: %w", err)
-	}
-	return len(res.Hits) > 0, nil
 }
 
 // hitsRequest asks for a page of hits with their stored source, in the

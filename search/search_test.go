@@ -217,42 +217,6 @@ func TestDidYouMean(t *testing.T) {
 	}
 }
 
-func TestRelaxationDropsWordsFromTheEnd(t *testing.T) {
-	e := mustSeedEngine(t)
-	res := mustSearch(t, e, search.Request{Query: "sugarcane cocoa", Facets: []string{"country"}})
-	if res.Relaxed == nil {
-		t.Fatalf("no relaxation for a query no document fully matches: %+v", res)
-	}
-	if diff := cmp.Diff(&search.Relaxed{Kept: "sugarcane", Dropped: []string{"cocoa"}}, res.Relaxed); diff != "" {
-		t.Errorf("relaxed mismatch (-want +got):\n%s", diff)
-	}
-	if res.Total != uint64(len(res.Hits)) || res.Total == 0 || !strings.HasPrefix(res.Hits[0].Title, sweet) {
-		t.Errorf("relaxed hits = %d (total %d), first %q", len(res.Hits), res.Total, titles(res, 1))
-	}
-	// Hits matching every word come first.
-	full := mustSearch(t, e, search.Request{Query: "mexico union", Facets: []string{}})
-	if full.Relaxed == nil || full.Relaxed.Kept != "mexico" {
-		t.Fatalf("fewer than 10 documents name both Mexico and unions, so the answer relaxes to mexico: relaxed = %+v", full.Relaxed)
-	}
-	strict := 0
-	for _, h := range full.Hits {
-		text := strings.ToLower(h.Title + " " + h.Description)
-		if strings.Contains(text, "union") {
-			strict++
-		} else {
-			break
-		}
-	}
-	if strict == 0 {
-		t.Errorf("no all-words hit first in %q", titles(full, 10))
-	}
-	for _, h := range full.Hits[strict:] {
-		if strings.Contains(strings.ToLower(h.Title+" "+h.Description), "union") {
-			t.Errorf("all-words hit %q placed after a relaxed one", h.Title)
-		}
-	}
-}
-
 func facetMap(vals []search.FacetValue) map[string]int {
 	m := map[string]int{}
 	for _, v := range vals {

@@ -25,6 +25,7 @@ const (
 	synonymsFile        = "data/synonyms.txt"
 	spellingFile        = "data/spelling.txt"
 	spanishFile         = "data/spanish.tsv"
+	optionalWordsFile   = "data/optional_words.txt"
 )
 
 // glossaryFiles map terms of the portal's other languages to English, one
@@ -133,25 +134,81 @@ func Vocabulary() (*Vocab, error) {
 	return v, nil
 }
 
-// Synonyms returns the search vocabularies merged into one table: a
-// normalised phrase (see Normalize) -> the normalised phrases a query for it
-// should also match, sorted. Groups of synonyms.txt and spelling.txt are
-// two-way: each phrase maps to every other phrase of its groups. Entries of
-// spanish.tsv are one-way, Spanish -> English, and the Spanish term also
-// gets the two-way partners of its English phrase ("sindicato" -> "union",
-// "trade union", "labor union"). Nothing is closed transitively beyond that,
-// so one loose group cannot chain into unrelated terms.
+// Synonyms returns the search vocabularies of one language merged into one
+// table: a normalised phrase (see Normalize) -> the normalised phrases a
+// query for it should also match, sorted. Groups of synonyms.txt and
+// spelling.txt are two-way: each phrase maps to every other phrase of its
+// groups; so do every name and demonym of a country. Each phrase is also
+// looked up, and matched, in the other spellings of its words ("labour
+// migration" = "labor migration"). Nothing is closed transitively beyond
+// that, so one loose group cannot chain into unrelated terms.
 func Synonyms() (map[string][]string, error) {
-	table := map[string]map[string]bool{}
-	link := func(from, to string) {
-		if from == "" || to == "" || from == to {
-			return
-		}
-		if table[from] == nil {
-			table[from] = map[string]bool{}
-		}
-		table[from][to] = true
+	t, err := synonymTable()
+	if err != nil {
+		return nil, err
 	}
+	return t.sorted(), nil
+}
+
+// Translations returns the glossaries' table: a normalised term of another
+// language (spanish.tsv, french.tsv, portuguese.tsv, everyday.tsv) -> the
+// normalised English phrases a query for it should also match, one way,
+// with the two-way synonyms of each English phrase and its other spellings
+// ("sindicato" -> "union", "trade union", "labor union"; "trabajo
+// infantil" -> "child labor", "child labour").
+func Translations() (map[string][]string, error) {
+	syn, err := synonymTable()
+	if err != nil {
+		return nil, err
+	}
+	glossary, err := readGlossaries()
+	if err != nil {
+		return nil, err
+	}
+	variants, err := spellingVariants()
+	if err != nil {
+		return nil, err
+	}
+	out := phraseTable{}
+	for _, g := range glossary {
+		for _, en := range phraseVariants(g.english, variants) {
+			out.link(g.term, en)
+			for v := range syn[en] {
+				out.link(g.term, v)
+			}
+		}
+	}
+	return out.sorted(), nil
+}
+
+// phraseTable maps a phrase to the phrases it also matches.
+type phraseTable map[string]map[string]bool
+
+func (t phraseTable) link(from, to string) {
+	if from == "" || to == "" || from == to {
+		return
+	}
+	if t[from] == nil {
+		t[from] = map[string]bool{}
+	}
+	t[from][to] = true
+}
+
+func (t phraseTable) sorted() map[string][]string {
+	out := make(map[string][]string, len(t))
+	for k, set := range t {
+		vs := make([]string, 0, len(set))
+		for v := range set {
+			vs = append(vs, v)
+		}
+		sort.Strings(vs)
+		out[k] = vs
+	}
+	return out
+}
+
+// synonymTable builds the two-way table Synonyms returns.
+func synonymTable() (phraseTable, error) {
 	var groups [][]string
 	for _, name := range []string{synonymsFile, spellingFile} {
 		g, err := readGroups(name)
@@ -175,39 +232,82 @@ func Synonyms() (map[string][]string, error) {
 		}
 		groups = append(groups, g)
 	}
-	for _, g := range groups {
-		for _, a := range g {
-			for _, b := range g {
-				link(a, b)
-			}
-		}
-	}
-	twoWay := make(map[string][]string, len(table))
-	for k, set := range table {
-		for v := range set {
-			twoWay[k] = append(twoWay[k], v)
-		}
-	}
-	glossary, err := readGlossaries()
+	variants, err := spellingVariants()
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range glossary {
-		link(g.term, g.english)
-		for _, v := range twoWay[g.english] {
-			link(g.term, v)
+	table := phraseTable{}
+	for _, g := range groups {
+		// Each phrase of a group in every spelling reaches every other.
+		var all []string
+		for _, p := range g {
+			all = appendNew(all, phraseVariants(p, variants)...)
+		}
+		for _, a := range all {
+			for _, b := range all {
+				table.link(a, b)
+			}
 		}
 	}
-	out := make(map[string][]string, len(table))
-	for k, set := range table {
-		vs := make([]string, 0, len(set))
-		for v := range set {
-			vs = append(vs, v)
-		}
-		sort.Strings(vs)
-		out[k] = vs
+	return table, nil
+}
+
+// spellingVariants maps each word of a one-word group of spelling.txt to
+// its group.
+func spellingVariants() (map[string][]string, error) {
+	groups, err := readGroups(spellingFile)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return wordVariants(groups), nil
+}
+
+// wordVariants maps each word of a one-word spelling group to the group.
+func wordVariants(groups [][]string) map[string][]string {
+	out := map[string][]string{}
+	for _, g := range groups {
+		if strings.Contains(strings.Join(g, "|"), " ") {
+			continue // compounds written apart are phrases of their own
+		}
+		for _, w := range g {
+			out[w] = g
+		}
+	}
+	return out
+}
+
+// maxPhraseVariants bounds the spellings of one phrase.
+const maxPhraseVariants = 4
+
+// phraseVariants is a phrase in each spelling of its words (the phrase
+// itself first), at most maxPhraseVariants.
+func phraseVariants(phrase string, variants map[string][]string) []string {
+	out := []string{phrase}
+	words := strings.Fields(phrase)
+	for i, w := range words {
+		group, ok := variants[w]
+		if !ok {
+			continue
+		}
+		n := len(out)
+		for _, have := range out[:n] {
+			hw := strings.Fields(have)
+			for _, alt := range group {
+				if alt == w || len(out) >= maxPhraseVariants {
+					continue
+				}
+				hw[i] = alt
+				out = appendNew(out, strings.Join(hw, " "))
+			}
+		}
+	}
+	return out
+}
+
+// OptionalWords lists the words a query never needs to match: question
+// words and words that mean "a project", in the portal's languages.
+func OptionalWords() ([]string, error) {
+	return readList(optionalWordsFile)
 }
 
 // glossaryEntry is one line of a glossary: a term of another language and

@@ -85,19 +85,16 @@ func TestSynonyms(t *testing.T) {
 		{"work place", []string{"workplace"}, nil},
 		{"workplace", []string{"work place"}, nil},
 		{"healthcare", []string{"health care"}, nil},
-		// Spanish, one way, with the English phrase's own synonyms
-		{"trabajadores migrantes", []string{"migrant workers", "foreign workers"}, nil},
-		{"trabajo forzoso", []string{"forced labor"}, nil},
-		{"acoso", []string{"harassment"}, nil},
-		{"cana de azucar", []string{"sugarcane", "sugar cane"}, nil},
-		{"seguridad y salud", []string{"occupational safety and health", "osh"}, nil},
-		{"sindicato", []string{"union", "trade union"}, nil},
-		{"negociacion colectiva", []string{"collective bargaining"}, nil},
-		{"trabajo infantil", []string{"child labor"}, nil},
-		{"mujeres", []string{"women"}, nil},
-		{"mineria", []string{"mining"}, nil},
+		// a phrase in every spelling of its words
+		{"ilo", []string{"international labor organization", "international labour organization"}, nil},
+		{"international labour organization", []string{"ilo"}, nil},
+		// countries by any name, demonyms
+		{"burma", []string{"myanmar", "birmania"}, nil},
+		{"ivory coast", []string{"cote ivoire", "costa do marfim"}, nil},
+		{"myanmar", []string{"burma", "burmese"}, nil},
+		// translations are not synonyms
 		{"migrant workers", []string{"foreign workers"}, []string{"trabajadores migrantes"}},
-		{"forced labor", nil, []string{"trabajo forzoso", "trabajo forzado"}},
+		{"trabajo forzoso", nil, []string{"forced labor"}},
 		// no chaining through a shared phrase
 		{"compulsory labor", []string{"forced labor"}, []string{"modern slavery"}},
 	}
@@ -111,6 +108,45 @@ func TestSynonyms(t *testing.T) {
 		for _, w := range test.notWant {
 			if slices.Contains(got, w) {
 				t.Errorf("Synonyms()[%q] = %q, must not contain %q", test.from, got, w)
+			}
+		}
+	}
+}
+
+func TestTranslations(t *testing.T) {
+	tr, err := Translations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		from    string
+		want    []string // must be among the expansions
+		notWant []string
+	}{
+		// one way, with the English phrase's own synonyms and spellings
+		{"trabajadores migrantes", []string{"migrant workers", "foreign workers"}, nil},
+		{"trabajo forzoso", []string{"forced labor", "forced labour"}, nil},
+		{"acoso", []string{"harassment"}, nil},
+		{"cana de azucar", []string{"sugarcane", "sugar cane"}, nil},
+		{"seguridad y salud", []string{"occupational safety and health", "osh"}, nil},
+		{"sindicato", []string{"union", "trade union"}, nil},
+		{"negociacion colectiva", []string{"collective bargaining"}, nil},
+		{"trabajo infantil", []string{"child labor", "child labour"}, nil},
+		{"mujeres", []string{"women"}, nil},
+		{"mineria", []string{"mining"}, nil},
+		{"forced labor", nil, []string{"trabajo forzoso", "trabajo forzado"}},
+		{"child labour", nil, []string{"trabajo infantil"}},
+	}
+	for _, test := range tests {
+		got := tr[test.from]
+		for _, w := range test.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("Translations()[%q] = %q, want it to contain %q", test.from, got, w)
+			}
+		}
+		for _, w := range test.notWant {
+			if slices.Contains(got, w) {
+				t.Errorf("Translations()[%q] = %q, must not contain %q", test.from, got, w)
 			}
 		}
 	}

@@ -23,6 +23,14 @@ func New(ix *index.Index, opts search.Options) (*search.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enricher: %w", err)
 	}
-	opts.Synonyms, opts.Enrich = synonyms, enricher.Enrich
+	translations, err := seeds.Translations()
+	if err != nil {
+		return nil, fmt.Errorf("translations: %w", err)
+	}
+	optional, err := seeds.OptionalWords()
+	if err != nil {
+		return nil, fmt.Errorf("optional words: %w", err)
+	}
+	opts.Synonyms, opts.Translations, opts.OptionalWords, opts.Enrich = synonyms, translations, optional, enricher.Enrich
 	return search.New(ix, opts)
 }
