@@ -11,11 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -436,6 +438,73 @@ func TestBrowserDidYouMean(t *testing.T) {
 	}
 	tb.do("back", chromedp.Evaluate[chromedp.Void](`history.back()`))
 	tb.waitFor("the misspelled query again", `new URLSearchParams(location.search).get("q") === "Guatamala" && document.querySelector("#q").value === "Guatamala" && document.querySelector("#did-you-mean a")`)
+}
+
+// getJSON decodes the JSON answer of a GET.
+func getJSON[T any](t *testing.T, target string) T {
+	t.Helper()
+	var v T
+	res, err := http.Get(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", target, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
+		t.Fatalf("GET %s: %v", target, err)
+	}
+	return v
+}
+
+// TestBrowserRelaxedBanner: a search that few documents fully match shows
+// its partial matches after the full ones, and the banner says so truly:
+// how many hits match every word, then what the others match.
+func TestBrowserRelaxedBanner(t *testing.T) {
+	srv := startService(t, nil)
+	tb := newTab(t, srv.URL, 1280, 900)
+	defer tb.checkConsole()
+	for _, test := range []struct {
+		q      string
+		banner *regexp.Regexp
+	}{
+		// Some hits match every word, the rest the rarer word.
+		{"mexico union", regexp.MustCompile(`^(\d+) results? match(es)? every word; then results matching “([^”]+)”\.$`)},
+		// None matches both.
+		{"sugarcane cocoa", regexp.MustCompile(`^No result matches every word; showing results matching (“[^”]+”|some of .+)\.$`)},
+	} {
+		api := getJSON[struct {
+			Total   int
+			Hits    []struct{ Title string }
+			Relaxed struct {
+				AllWords int `json:"all_words"`
+				Kept     string
+			}
+		}](t, srv.URL+"/v1/search?q="+url.QueryEscape(test.q))
+		tb.open("/?q=" + url.QueryEscape(test.q))
+		tb.waitFor("the results and the banner", `document.querySelectorAll("#results .hit").length > 0 && document.querySelector("#relaxed")`)
+		s := tb.state()
+		m := test.banner.FindStringSubmatch(s.Notice)
+		if m == nil {
+			t.Errorf("%q: banner %q does not say what happened", test.q, s.Notice)
+			continue
+		}
+		if strings.HasPrefix(s.Notice, "No result") != (api.Relaxed.AllWords == 0) {
+			t.Errorf("%q: banner %q, but the API says %d hits match every word", test.q, s.Notice, api.Relaxed.AllWords)
+		}
+		if api.Relaxed.AllWords > 0 {
+			if n, _ := strconv.Atoi(m[1]); n != api.Relaxed.AllWords || m[3] != api.Relaxed.Kept {
+				t.Errorf("%q: banner %q, API all_words %d kept %q", test.q, s.Notice, api.Relaxed.AllWords, api.Relaxed.Kept)
+			}
+			if len(s.Titles) <= api.Relaxed.AllWords {
+				t.Errorf("%q: %d hits shown, want partial matches after the %d full ones", test.q, len(s.Titles), api.Relaxed.AllWords)
+			}
+		}
+		if len(s.Titles) != min(api.Total, 10) {
+			t.Errorf("%q: %d hits shown, the API has %d", test.q, len(s.Titles), api.Total)
+		}
+	}
 }
 
 // TestBrowserEmptyState asks for something nothing matches under a filter

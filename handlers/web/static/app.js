@@ -316,12 +316,35 @@
         "?"));
     }
     if (res.relaxed && Array.isArray(res.relaxed.dropped) && res.relaxed.dropped.length) {
-      parts.push(h("p", { class: "notice notice-relaxed", id: "relaxed" },
-        "No project matched every word. Also showing results for ",
-        h("strong", null, `“${res.relaxed.kept}”`),
-        ` without ${res.relaxed.dropped.map((w) => `“${w}”`).join(", ")}.`));
+      parts.push(h("p", { class: "notice notice-relaxed", id: "relaxed" }, ...relaxedText(res.relaxed)));
     }
     notice.replaceChildren(...parts);
+  }
+
+  // relaxedText says what a partial answer holds: how many hits match every
+  // word, then which words the others match.
+  function relaxedText(r) {
+    const all = Number(r.all_words) || 0;
+    const quote = (w) => h("strong", null, `“${w}”`);
+    const out = [];
+    if (all > 0) {
+      out.push(`${plural(all, "result matches", "results match")} every word; then results matching `);
+    } else {
+      out.push("No result matches every word; showing results matching ");
+    }
+    if (r.kept) {
+      out.push(quote(r.kept), ".");
+    } else if (all > 0) {
+      out.push("some of them.");
+    } else {
+      out.push("some of ");
+      r.dropped.forEach((w, i) => {
+        if (i > 0) out.push(i === r.dropped.length - 1 ? " and " : ", ");
+        out.push(quote(w));
+      });
+      out.push(".");
+    }
+    return out;
   }
 
   // follow lets a link keep its browser meaning (new tab with Ctrl, Cmd,
