@@ -18,6 +18,8 @@ package search_test
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -104,13 +106,20 @@ func BenchmarkSeeds(b *testing.B) {
 
 // BenchmarkGenerated10k runs the load test's query mix on 10,000 generated
 // documents (internal/corpus, seed 1): the first 10,000 of the corpus that
-// scripts/bench.sh builds.
+// scripts/bench.sh builds. SEARCH_BENCH_DOCS sets another number (the
+// 100,000-document comparison: SEARCH_BENCH_DOCS=100000).
 func BenchmarkGenerated10k(b *testing.B) {
 	g, err := corpus.NewFromSeeds(1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	docs := g.Documents(10000)
+	n := 10000
+	if v := os.Getenv("SEARCH_BENCH_DOCS"); v != "" {
+		if n, err = strconv.Atoi(v); err != nil || n < 100 {
+			b.Fatalf("SEARCH_BENCH_DOCS=%q: want a number of documents, at least 100", v)
+		}
+	}
+	docs := g.Documents(n)
 	mix, err := corpus.NewMix(docs, 200, 1, time.Now())
 	if err != nil {
 		b.Fatal(err)
