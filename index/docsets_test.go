@@ -128,6 +128,11 @@ func TestFacetCountsAgreeWithTheDocuments(t *testing.T) {
 		if diff := cmp.Diff(countryCounts(passing), counts.Counts["also"]); diff != "" {
 			t.Errorf("filter %v: counts over the filtered hits (-documents +facet):\n%s", filter, diff)
 		}
+		// What each facet counted over: every document for the facet
+		// whose filter is left out, the filtered hits for the other.
+		if want := map[string]uint64{"country": uint64(len(all)), "also": uint64(len(passing))}; !cmp.Equal(want, counts.Over) {
+			t.Errorf("filter %v: counted over %v, want %v", filter, counts.Over, want)
+		}
 	}
 }
 

@@ -80,10 +80,13 @@ type Faceted struct {
 
 // FacetCounts holds the outcome: Total is the number of hits passing every
 // filter; Counts maps a facet name to value counts (keyword values with at
-// least one document, every bucket).
+// least one document, every bucket); Over maps a facet name to how many
+// documents it was counted over: the hits as if its own filter were not
+// there, which is the Total of the same search without that filter.
 type FacetCounts struct {
 	Total  uint64
 	Counts map[string]map[string]int
+	Over   map[string]uint64
 }
 
 // CountFaceted counts the hits of f and its facets without ranking.
@@ -218,7 +221,7 @@ func intersect(groups map[string]*roaring.Bitmap, skip string) *roaring.Bitmap {
 
 // count counts every facet over hits, each without its own group's filter.
 func (d *docSets) count(hits *roaring.Bitmap, groups map[string]*roaring.Bitmap, facets []Facet) (*FacetCounts, error) {
-	out := &FacetCounts{Counts: make(map[string]map[string]int, len(facets))}
+	out := &FacetCounts{Counts: make(map[string]map[string]int, len(facets)), Over: make(map[string]uint64, len(facets))}
 	base := func(skip string) *roaring.Bitmap {
 		if f := intersect(groups, skip); f != nil {
 			return roaring.And(hits, f)
@@ -248,6 +251,7 @@ func (d *docSets) count(hits *roaring.Bitmap, groups map[string]*roaring.Bitmap,
 			counts[b.Label] = int(over.AndCardinality(docs))
 		}
 		out.Counts[f.Name] = counts
+		out.Over[f.Name] = over.GetCardinality()
 	}
 	return out, nil
 }

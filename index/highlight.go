@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
@@ -24,27 +25,16 @@ func (ix *Index) Highlight(d *Document, terms map[string]map[string]bool) (map[s
 	dm := &bsearch.DocumentMatch{ID: d.ID, Locations: bsearch.FieldTermLocationMap{}}
 	doc := document.NewDocument(d.ID)
 	for field, want := range terms {
-		var text string
-		switch field {
-		case FieldTitle:
-			text = d.Title
-		case FieldDescription:
-			text = d.Description
-		default:
-			return nil, fmt.Errorf("highlight: field %s is not highlighted", field)
-		}
-		a := ix.mapping.AnalyzerNamed(ix.mapping.AnalyzerNameForPath(field))
-		if a == nil {
-			return nil, fmt.Errorf("highlight: no analyzer for %s", field)
-		}
-		locations := bsearch.TermLocationMap{}
-		for _, t := range a.Analyze([]byte(text)) {
-			if want[string(t.Term)] {
-				locations.AddLocation(string(t.Term), &bsearch.Location{Pos: uint64(t.Position), Start: uint64(t.Start), End: uint64(t.End)})
+		text, err := ix.each(d, field, want, func(term string, t *analysis.Token) {
+			if dm.Locations[field] == nil {
+				dm.Locations[field] = bsearch.TermLocationMap{}
 			}
+			dm.Locations[field].AddLocation(term, &bsearch.Location{Pos: uint64(t.Position), Start: uint64(t.Start), End: uint64(t.End)})
+		})
+		if err != nil {
+			return nil, err
 		}
-		if len(locations) > 0 {
-			dm.Locations[field] = locations
+		if dm.Locations[field] != nil {
 			doc.AddField(document.NewTextField(field, nil, []byte(text)))
 		}
 	}
@@ -55,6 +45,52 @@ func (ix *Index) Highlight(d *Document, terms map[string]map[string]bool) (map[s
 		}
 	}
 	return out, nil
+}
+
+// Span is where a word matched in a field's text: the bytes [Start, End).
+type Span struct {
+	Start, End int
+}
+
+// Matches returns, per field of d named in terms, where its words whose
+// analysed term is in terms[field] are, in order, as byte offsets into the
+// field's text. It is Highlight's marking without the formatting: for
+// callers that mark the text their own way (other tags, no HTML escaping,
+// the whole field rather than its best fragment).
+func (ix *Index) Matches(d *Document, terms map[string]map[string]bool) (map[string][]Span, error) {
+	out := map[string][]Span{}
+	for field, want := range terms {
+		if _, err := ix.each(d, field, want, func(_ string, t *analysis.Token) {
+			out[field] = append(out[field], Span{Start: t.Start, End: t.End})
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// each analyses one highlighted field of d and calls fn, in text order,
+// for every token whose term is in want; it returns the field's text.
+func (ix *Index) each(d *Document, field string, want map[string]bool, fn func(term string, t *analysis.Token)) (string, error) {
+	var text string
+	switch field {
+	case FieldTitle:
+		text = d.Title
+	case FieldDescription:
+		text = d.Description
+	default:
+		return "", fmt.Errorf("highlight: field %s is not highlighted", field)
+	}
+	a := ix.mapping.AnalyzerNamed(ix.mapping.AnalyzerNameForPath(field))
+	if a == nil {
+		return "", fmt.Errorf("highlight: no analyzer for %s", field)
+	}
+	for _, t := range a.Analyze([]byte(text)) {
+		if term := string(t.Term); want[term] {
+			fn(term, t)
+		}
+	}
+	return text, nil
 }
 
 // Terms are the phrase's analysed words.

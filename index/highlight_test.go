@@ -1,0 +1,63 @@
+package index
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestMatchesPointAtTheMarkedWords checks that Matches gives the byte
+// ranges of the words Highlight marks, in the original text: after
+// multi-byte letters, in both fields, and words whose analysed term differs
+// from their spelling (a plural stemmed, an accent folded).
+func TestMatchesPointAtTheMarkedWords(t *testing.T) {
+	ix := mustOpen(t, "")
+	d := &Document{ID: "x", Title: "Côte d'Ivoire cocoa workers", Description: "Árbol — workers' rights & <b>cocoa</b> farms; Workers unite."}
+	terms := map[string]map[string]bool{}
+	for _, field := range []string{FieldTitle, FieldDescription} {
+		terms[field] = map[string]bool{}
+		for _, w := range []string{"cocoa", "worker", "arbol"} {
+			for _, tok := range ix.mapping.AnalyzerNamed(ix.mapping.AnalyzerNameForPath(field)).Analyze([]byte(w)) {
+				terms[field][string(tok.Term)] = true
+			}
+		}
+	}
+	got, err := ix.Matches(d, terms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := map[string][]string{}
+	for field, spans := range got {
+		text := d.Title
+		if field == FieldDescription {
+			text = d.Description
+		}
+		for _, s := range spans {
+			words[field] = append(words[field], text[s.Start:s.End])
+		}
+	}
+	want := map[string][]string{
+		FieldTitle:       {"cocoa", "workers"},
+		FieldDescription: {"Árbol", "workers", "cocoa", "Workers"},
+	}
+	if diff := cmp.Diff(want, words); diff != "" {
+		t.Errorf("matched words (-want +got):\n%s", diff)
+	}
+
+	// Highlight marks the same words.
+	frags, err := ix.Highlight(d, terms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, ws := range want {
+		for _, w := range ws {
+			if !strings.Contains(strings.Join(frags[field], " "), "<mark>"+w+"</mark>") {
+				t.Errorf("%s: Highlight %q does not mark %q", field, frags[field], w)
+			}
+		}
+	}
+	if _, err := ix.Matches(d, map[string]map[string]bool{FieldCountries: {"peru": true}}); err == nil {
+		t.Error("Matches on a field that is not highlighted gave no error")
+	}
+}
