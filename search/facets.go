@@ -98,14 +98,31 @@ func windowCondition(from, to time.Time) (index.Condition, bool) {
 // req's page and sort, and counts the facets over the same snapshot: the
 // index works out the matching documents as sets (filters included, each
 // facet without its own filter) and Bleve scores only those.
-func (e *Engine) searchFaceted(ctx context.Context, p *plan, q query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, map[string][]FacetValue, error) {
+func (e *Engine) searchFaceted(ctx context.Context, p *plan, q query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, *index.FacetCounts, error) {
 	spec := p.faceted()
 	spec.Over = q
 	res, counts, err := e.ix.SearchFaceted(ctx, req, spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("search: %w", err)
 	}
-	return res, p.finishFacets(counts.Counts), nil
+	return res, counts, nil
+}
+
+// countFaceted counts what q matches with the request's filters, and its
+// facets, without ranking.
+func (e *Engine) countFaceted(ctx context.Context, p *plan, q query.Query) (*index.FacetCounts, error) {
+	spec := p.faceted()
+	spec.Over = q
+	counts, err := e.ix.CountFaceted(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("count: %w", err)
+	}
+	return counts, nil
+}
+
+// answer is a response without hits: the total and the facets of counts.
+func (p *plan) answer(counts *index.FacetCounts) *Response {
+	return &Response{Total: counts.Total, Facets: p.finishFacets(counts.Counts), FacetTotals: counts.Over}
 }
 
 // finishFacets orders each facet by count then value, keeps facet_size
@@ -174,7 +191,11 @@ func (p *plan) browseOrder() (index.BrowseOrder, bool) {
 // come from document sets, and only the page's documents are read.
 func (e *Engine) browse(ctx context.Context, p *plan, order index.BrowseOrder) (*Response, error) {
 	r := p.req
-	docs, counts, err := e.ix.Browse(ctx, p.faceted(), order, (r.Page-1)*r.PerPage, r.PerPage)
+	from, size := (r.Page-1)*r.PerPage, r.PerPage
+	if r.CountOnly {
+		from, size = 0, 0
+	}
+	docs, counts, err := e.ix.Browse(ctx, p.faceted(), order, from, size)
 	if err != nil {
 		return nil, fmt.Errorf("browse: %w", err)
 	}
@@ -182,7 +203,9 @@ func (e *Engine) browse(ctx context.Context, p *plan, order index.BrowseOrder) (
 	for _, d := range docs {
 		hits = append(hits, hitOf(d, p.asOf))
 	}
-	return &Response{Total: counts.Total, Hits: hits, Facets: p.finishFacets(counts.Counts)}, nil
+	resp := p.answer(counts)
+	resp.Hits = hits
+	return resp, nil
 }
 
 // Warm prepares the index for the first searches: the vocabulary, the

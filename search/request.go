@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mpower/labor-search/index"
 )
 
 // Facet and filter field names, as the API spells them.
@@ -69,6 +71,14 @@ type Request struct {
 	PerPage   int      `json:"per_page"`
 	// NoHighlight turns highlighting off (it is on by default).
 	NoHighlight bool `json:"no_highlight,omitempty"`
+	// Matches asks for each hit's Matches: where the query's words are in
+	// its title and description, for a caller that marks the text its own
+	// way. It works with NoHighlight too.
+	Matches bool `json:"matches,omitempty"`
+	// CountOnly answers Total and Facets with no hits, as a page of
+	// PerPage would (PerPage still decides whether partial matches join),
+	// without ranking: for facet counts alone.
+	CountOnly bool `json:"count_only,omitempty"`
 }
 
 // InvalidError is a problem with a request that the caller can fix.
@@ -104,6 +114,10 @@ type Hit struct {
 	Status      *string             `json:"status"`
 	Score       float64             `json:"score"`
 	Highlights  map[string][]string `json:"highlights,omitempty"`
+	// Matches, when the request asked for them, maps "title" and
+	// "description" to where the query's words are in them, in order, as
+	// byte offsets into the raw text. Not part of the /v1 answer.
+	Matches map[string][]index.Span `json:"-"`
 }
 
 // FacetValue is one value of a facet and how many documents have it.
@@ -137,6 +151,12 @@ type Response struct {
 	Facets     map[string][]FacetValue `json:"facets"`
 	DidYouMean string                  `json:"did_you_mean,omitempty"`
 	Relaxed    *Relaxed                `json:"relaxed,omitempty"`
+	// FacetTotals maps each facet to how many documents it was counted
+	// over: the hits as if that facet's own filter were not there. When
+	// every hit matches every word (Relaxed is nil), it is the Total of the
+	// same search without that filter, so a caller asked that question can
+	// answer it from this response. Not part of the /v1 answer.
+	FacetTotals map[string]uint64 `json:"-"`
 }
 
 // SuggestRequest asks for completions of what a visitor is typing.

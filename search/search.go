@@ -345,8 +345,15 @@ func (e *Engine) run(ctx context.Context, p *plan) (*Response, error) {
 	if order, ok := p.browseOrder(); ok {
 		return e.browse(ctx, p, order)
 	}
+	if r.CountOnly {
+		counts, err := e.countFaceted(ctx, p, p.core())
+		if err != nil {
+			return nil, err
+		}
+		return p.answer(counts), nil
+	}
 	req := e.hitsRequest(p, (r.Page-1)*r.PerPage, r.PerPage)
-	res, facets, err := e.searchFaceted(ctx, p, p.core(), req)
+	res, counts, err := e.searchFaceted(ctx, p, p.core(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +361,9 @@ func (e *Engine) run(ctx context.Context, p *plan) (*Response, error) {
 	if err := e.highlight(p, hits); err != nil {
 		return nil, err
 	}
-	return &Response{Total: res.Total, Hits: hits, Facets: facets}, nil
+	resp := p.answer(counts)
+	resp.Total, resp.Hits = res.Total, hits
+	return resp, nil
 }
 
 // runPartial answers with the documents matching every required unit first,
@@ -364,7 +373,12 @@ func (e *Engine) runPartial(ctx context.Context, p *plan, units []partialUnit) (
 	r := p.req
 	spec := p.faceted()
 	spec.Over, spec.Exclude = p.scoring(units), p.exclusion()
-	req := e.hitsRequest(p, (r.Page-1)*r.PerPage, r.PerPage)
+	from, size := (r.Page-1)*r.PerPage, r.PerPage
+	if r.CountOnly {
+		// The levels are sets; with no page to rank, none is ranked.
+		from, size = 0, 0
+	}
+	req := e.hitsRequest(p, from, size)
 	queries := make([]query.Query, len(units))
 	for i, u := range units {
 		queries[i] = u.clause
@@ -377,7 +391,8 @@ func (e *Engine) runPartial(ctx context.Context, p *plan, units []partialUnit) (
 	if err := e.highlight(p, hits); err != nil {
 		return nil, err
 	}
-	resp := &Response{Total: res.Total, Hits: hits, Facets: p.finishFacets(counts.Counts)}
+	resp := p.answer(counts)
+	resp.Total, resp.Hits = res.Total, hits
 	kept := map[int]bool{}
 	for _, k := range pr.Kept {
 		kept[k] = true
@@ -415,7 +430,7 @@ func (e *Engine) hitsRequest(p *plan, from, size int) *bleve.SearchRequest {
 // title and description terms of every unit (a relaxed query's dropped
 // words included: they are absent from the hits anyway).
 func (e *Engine) highlight(p *plan, hits []Hit) error {
-	if p.req.NoHighlight || len(p.clauses) == 0 || len(hits) == 0 {
+	if (p.req.NoHighlight && !p.req.Matches) || len(p.clauses) == 0 || len(hits) == 0 {
 		return nil
 	}
 	var parts []query.Query
@@ -448,12 +463,24 @@ func (e *Engine) highlight(p *plan, hits []Hit) error {
 	}
 	for i := range hits {
 		h := &hits[i]
-		frags, err := e.ix.Highlight(&index.Document{ID: h.ID, Title: h.Title, Description: h.Description}, terms)
-		if err != nil {
-			return fmt.Errorf("highlight %s: %w", h.ID, err)
+		d := &index.Document{ID: h.ID, Title: h.Title, Description: h.Description}
+		if !p.req.NoHighlight {
+			frags, err := e.ix.Highlight(d, terms)
+			if err != nil {
+				return fmt.Errorf("highlight %s: %w", h.ID, err)
+			}
+			if len(frags) > 0 {
+				h.Highlights = frags
+			}
 		}
-		if len(frags) > 0 {
-			h.Highlights = frags
+		if p.req.Matches {
+			m, err := e.ix.Matches(d, terms)
+			if err != nil {
+				return fmt.Errorf("matches %s: %w", h.ID, err)
+			}
+			if len(m) > 0 {
+				h.Matches = m
+			}
 		}
 	}
 	return nil
