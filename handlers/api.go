@@ -25,7 +25,11 @@ type apiFunc func(r *http.Request) (*reply, error)
 
 // api adapts handler logic to http.Handler. It is the only place a JSON
 // answer or an error envelope is written for an API route.
-func (s *server) api(f apiFunc) http.Handler {
+func (s *server) api(f apiFunc) http.Handler { return s.adapt(f, writeError) }
+
+// adapt is api with the error written by writeErr, for routes that speak
+// another protocol's error shape.
+func (s *server) adapt(f apiFunc, writeErr func(http.ResponseWriter, *apiError)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := f(r)
 		if err != nil {
@@ -37,7 +41,7 @@ func (s *server) api(f apiFunc) http.Handler {
 					slog.String("route", infoFrom(r.Context()).route),
 					slog.String("error", err.Error()))
 			}
-			writeError(w, e)
+			writeErr(w, e)
 			return
 		}
 		if res.status == http.StatusNoContent {
@@ -60,17 +64,34 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 // engineCall runs one search or suggestion under the concurrency limit and
 // the search deadline, timing the engine alone for search_duration_seconds.
 func engineCall[T any](s *server, r *http.Request, kind string, call func(ctx context.Context) (T, error)) (T, error) {
-	var zero T
+	release, err := s.acquire()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(r.Context(), s.searchTimeout)
+	defer cancel()
+	return timed(s, ctx, kind, call)
+}
+
+// acquire takes one of the slots that bound searches in flight, or says
+// the service is overloaded; release gives it back.
+func (s *server) acquire() (release func(), err error) {
 	select {
 	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
+		return func() { <-s.slots }, nil
 	default:
 		e := newError(CodeOverloaded, "too many searches in flight; retry shortly")
 		e.retryAfter = defaultRetryAfterSeconds
-		return zero, e
+		return nil, e
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.searchTimeout)
-	defer cancel()
+}
+
+// timed runs one engine call under ctx, recording its time in
+// search_duration_seconds.
+func timed[T any](s *server, ctx context.Context, kind string, call func(ctx context.Context) (T, error)) (T, error) {
+	var zero T
 	start := time.Now()
 	res, err := call(ctx)
 	s.metrics.searchDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
@@ -122,13 +143,7 @@ func (s *server) runSearch(r *http.Request, req search.Request) (*reply, error) 
 	}
 	info := infoFrom(r.Context())
 	info.hits, info.hasHits = resp.Total, true
-	s.metrics.hits.Observe(float64(resp.Total))
-	if resp.Total == 0 {
-		s.metrics.zeroResults.Inc()
-	}
-	if resp.DidYouMean != "" {
-		s.metrics.didYouMean.Inc()
-	}
+	s.countSearch(resp)
 	if resp.Hits == nil {
 		resp.Hits = []search.Hit{}
 	}
@@ -136,6 +151,17 @@ func (s *server) runSearch(r *http.Request, req search.Request) (*reply, error) 
 		resp.Facets = map[string][]search.FacetValue{}
 	}
 	return ok(resp), nil
+}
+
+// countSearch records a visitor's search in the search metrics.
+func (s *server) countSearch(resp *search.Response) {
+	s.metrics.hits.Observe(float64(resp.Total))
+	if resp.Total == 0 {
+		s.metrics.zeroResults.Inc()
+	}
+	if resp.DidYouMean != "" {
+		s.metrics.didYouMean.Inc()
+	}
 }
 
 func (s *server) suggest(r *http.Request) (*reply, error) {

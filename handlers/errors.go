@@ -100,11 +100,24 @@ func classify(err error) (e *apiError, unexpected bool) {
 
 // writeError writes the error envelope for e.
 func writeError(w http.ResponseWriter, e *apiError) {
-	status, ok := codeStatus[e.code]
-	if !ok {
-		status = http.StatusInternalServerError
+	status := e.status()
+	e.writeHeaders(w.Header())
+	writeJSON(w, status, errorBody{Error: e.detail(status)})
+}
+
+func (e *apiError) status() int {
+	if status, ok := codeStatus[e.code]; ok {
+		return status
 	}
-	h := w.Header()
+	return http.StatusInternalServerError
+}
+
+func (e *apiError) detail(status int) errorDetail {
+	return errorDetail{Status: status, Code: e.code, Message: e.message}
+}
+
+// writeHeaders sets the headers every error response carries.
+func (e *apiError) writeHeaders(h http.Header) {
 	for k, vs := range e.header {
 		h[k] = vs
 	}
@@ -113,7 +126,6 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	}
 	// Errors describe this moment; a cache must not replay them.
 	h.Set("Cache-Control", "no-store")
-	writeJSON(w, status, errorBody{Error: errorDetail{Status: status, Code: e.code, Message: e.message}})
 }
 
 // writeJSON writes v with the given status. Encoding happens before the
