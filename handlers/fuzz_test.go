@@ -8,7 +8,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -22,10 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
-	"github.com/mpower/labor-search/seeds"
 )
 
 // maxMessageBytes bounds an error message: values are clipped when echoed,
@@ -167,22 +163,7 @@ func FuzzDecodeDocumentLines(f *testing.F) {
 // documents, with the seeds' synonyms and enrichment, as searchd serves it.
 func seedService(tb testing.TB) http.Handler {
 	tb.Helper()
-	ix, err := index.Open("", index.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = ix.Close() })
-	eng, err := seedengine.New(ix, search.Options{Now: func() time.Time { return testNow }})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	docs, err := seeds.Documents()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := eng.Upsert(context.Background(), docs); err != nil {
-		tb.Fatal(err)
-	}
+	eng := mustSeedEngine(tb)
 	// A generous deadline: on 18 documents any search that needs it is a
 	// bug the fuzzer should report, not a timeout to accept.
 	h, err := New(Config{Engine: eng, Registry: prometheus.NewRegistry(), SearchTimeout: 20 * time.Second, Now: func() time.Time { return testNow }})

@@ -22,7 +22,7 @@ type route struct {
 // the metrics' route label.
 func (s *server) routes(metrics http.Handler) []route {
 	page := web.Handler()
-	return []route{
+	return append([]route{
 		{"/v1/search", http.MethodGet, "search", s.api(s.searchGET)},
 		{"/v1/search", http.MethodPost, "searchPost", s.api(s.searchPOST)},
 		{"/v1/suggest", http.MethodGet, "suggest", s.api(s.suggest)},
@@ -38,7 +38,7 @@ func (s *server) routes(metrics http.Handler) []route {
 		{"/", http.MethodHead, "pageHead", page},
 		{"/static/{file}", http.MethodGet, "static", page},
 		{"/static/{file}", http.MethodHead, "staticHead", page},
-	}
+	}, s.algoliaRoutes()...)
 }
 
 // router builds the mux from routes. Each route records its template for the
@@ -48,10 +48,10 @@ func (s *server) router(routes []route) *mux.Router {
 	for _, rt := range routes {
 		r.Handle(rt.path, withRoute(rt.path, rt.handler)).Methods(rt.method).Name(rt.name)
 	}
-	r.NotFoundHandler = s.api(func(req *http.Request) (*reply, error) {
+	r.NotFoundHandler = s.apiFor(func(req *http.Request) (*reply, error) {
 		return nil, newError(CodeNotFound, "no route for %s; see /openapi.json", clip(req.URL.Path))
 	})
-	r.MethodNotAllowedHandler = s.api(func(req *http.Request) (*reply, error) {
+	r.MethodNotAllowedHandler = s.apiFor(func(req *http.Request) (*reply, error) {
 		allowed := allowedMethods(r, req)
 		e := newError(CodeMethodNotAllowed, "method %s is not allowed on %s", clip(req.Method), clip(req.URL.Path))
 		e.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
