@@ -125,12 +125,12 @@ func (e *Engine) normalizeTable(in map[string][]string) (map[string][]string, er
 // unless v says the same thing or is already known; it reports a change.
 func (e *Engine) addSynonym(m map[string][]string, nk, v string) bool {
 	v = strings.TrimSpace(strings.ToLower(v))
-	nv := strings.Join(e.words(v), " ")
+	nv := e.phraseKey(v)
 	if nv == "" || nv == nk {
 		return false
 	}
 	for _, old := range m[nk] {
-		if strings.Join(e.words(old), " ") == nv {
+		if e.phraseKey(old) == nv {
 			return false
 		}
 	}
@@ -438,6 +438,24 @@ func (e *Engine) words(text string) []string {
 		out[i] = t.term
 	}
 	return out
+}
+
+// phraseKey is the words of a phrase with a "_" where a stop word was:
+// "convention no 190" and "convention 190" are different phrases to match,
+// since a phrase query asks for the words at their distances.
+func (e *Engine) phraseKey(text string) string {
+	toks := e.tokens(text, index.AnalyzerWords)
+	var b strings.Builder
+	for i, t := range toks {
+		if i > 0 {
+			b.WriteByte(' ')
+			for gap := t.position - toks[i-1].position; gap > 1; gap-- {
+				b.WriteString("_ ")
+			}
+		}
+		b.WriteString(t.term)
+	}
+	return b.String()
 }
 
 type token struct {

@@ -80,7 +80,7 @@ func (e *Enricher) loadSpelling() error {
 const maxGlossaryWords = 5
 
 func (e *Enricher) loadGlossary() error {
-	entries, err := readGlossaries()
+	entries, err := readGlossaries(languageGlossaries)
 	if err != nil {
 		return err
 	}

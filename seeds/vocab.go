@@ -24,13 +24,24 @@ const (
 	partnersFile        = "data/partners.tsv"
 	synonymsFile        = "data/synonyms.txt"
 	spellingFile        = "data/spelling.txt"
+	conventionsFile     = "data/ilo_conventions.txt"
+	frenchFile          = "data/french.tsv"
+	portugueseFile      = "data/portuguese.tsv"
+	everydayFile        = "data/everyday.tsv"
 	spanishFile         = "data/spanish.tsv"
 	optionalWordsFile   = "data/optional_words.txt"
 )
 
-// glossaryFiles map terms of the portal's other languages to English, one
-// way: a query in Spanish, French or Portuguese also matches the English.
-var glossaryFiles = []string{spanishFile}
+// languageGlossaries map terms of the portal's other languages to English,
+// one way: a query in Spanish, French or Portuguese also matches the English,
+// and a record's metadata in those languages is read in English too.
+var languageGlossaries = []string{spanishFile, frenchFile, portugueseFile}
+
+// queryGlossaries add everyday English words ("kids" -> children, "seafood"
+// -> fishing) for queries only: they widen what a visitor's word reaches,
+// but are too loose to assign a record's sectors ("Seafood processing" is
+// not fishing).
+var queryGlossaries = append(append([]string(nil), languageGlossaries...), everydayFile)
 
 // record is one data line split into tab-separated fields.
 type record struct {
@@ -161,7 +172,7 @@ func Translations() (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	glossary, err := readGlossaries()
+	glossary, err := readGlossaries(queryGlossaries)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +221,7 @@ func (t phraseTable) sorted() map[string][]string {
 // synonymTable builds the two-way table Synonyms returns.
 func synonymTable() (phraseTable, error) {
 	var groups [][]string
-	for _, name := range []string{synonymsFile, spellingFile} {
+	for _, name := range []string{synonymsFile, spellingFile, conventionsFile} {
 		g, err := readGroups(name)
 		if err != nil {
 			return nil, err
@@ -318,9 +329,9 @@ type glossaryEntry struct {
 
 // readGlossaries reads the glossaries of the portal's other languages, in
 // file order.
-func readGlossaries() ([]glossaryEntry, error) {
+func readGlossaries(files []string) ([]glossaryEntry, error) {
 	var out []glossaryEntry
-	for _, name := range glossaryFiles {
+	for _, name := range files {
 		recs, err := readRecords(name, 2, 2)
 		if err != nil {
 			return nil, err

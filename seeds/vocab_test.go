@@ -134,6 +134,15 @@ func TestTranslations(t *testing.T) {
 		{"trabajo infantil", []string{"child labor", "child labour"}, nil},
 		{"mujeres", []string{"women"}, nil},
 		{"mineria", []string{"mining"}, nil},
+		{"travailleurs migrants", []string{"migrant workers"}, nil},
+		{"travail des enfants", []string{"child labor", "child labour"}, nil},
+		{"trabalho escravo", []string{"forced labor"}, nil},
+		{"trabalhadores domesticos", []string{"domestic workers"}, nil},
+		// everyday words, one way
+		{"kids", []string{"children"}, nil},
+		{"seafood", []string{"fishing"}, nil},
+		{"apparel", []string{"garment"}, nil},
+		{"children", nil, []string{"kids"}},
 		{"forced labor", nil, []string{"trabajo forzoso", "trabajo forzado"}},
 		{"child labour", nil, []string{"trabajo infantil"}},
 	}
@@ -268,6 +277,42 @@ func TestKeywordTablesUseThePageLists(t *testing.T) {
 			if v := r.fields[f.column]; !slices.Contains(f.list, v) {
 				t.Errorf("%s:%d: %q is not on the partner page's list", f.file, r.line, v)
 			}
+		}
+	}
+}
+
+// TestGlossaries: the portal's other languages are covered by at least a
+// thousand terms of the field, and every term maps to English that is not
+// the term itself (a line that only repeats its key matches nothing new).
+func TestGlossaries(t *testing.T) {
+	entries, err := readGlossaries(languageGlossaries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) < 1000 {
+		t.Errorf("the Spanish, French and Portuguese glossaries hold %d entries, want at least 1,000", len(entries))
+	}
+	for _, g := range entries {
+		if g.term == g.english {
+			t.Errorf("glossary term %q maps to itself", g.term)
+		}
+	}
+}
+
+// TestConventions: the ways texts cite an ILO convention reach each other.
+func TestConventions(t *testing.T) {
+	syn, err := Synonyms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from, want := range map[string]string{
+		"c190":                   "convention no 190",
+		"convention 87":          "c87",
+		"convenio 189":           "domestic workers convention",
+		"minimum age convention": "c138",
+	} {
+		if !slices.Contains(syn[from], want) {
+			t.Errorf("Synonyms()[%q] = %q, want it to contain %q", from, syn[from], want)
 		}
 	}
 }
