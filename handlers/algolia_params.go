@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mpower/labor-search/internal/input"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -157,10 +158,10 @@ func parseAlgoliaBatch(body []byte) ([]*algoliaQuery, error) {
 		return nil, search.Invalid("body", `the request body is empty; send {"requests": [...]}`)
 	case trimmed[0] == '[':
 		if err := json.Unmarshal(trimmed, &raws); err != nil {
-			return nil, jsonError(err, "the request body", func(string) string { return "" })
+			return nil, input.DecodeError(err, "the request body", func(string) string { return "" })
 		}
 	default:
-		fields, err := jsonObject(trimmed, "the request body")
+		fields, err := input.Object(trimmed, "the request body")
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +199,7 @@ func parseAlgoliaBatch(body []byte) ([]*algoliaQuery, error) {
 // /1/indexes/{index}/facets/{facet}/query) and make the object's own
 // indexName, type and facet irrelevant.
 func parseAlgoliaRequest(raw json.RawMessage, index, facet string) (*algoliaQuery, error) {
-	fields, err := jsonObject(raw, "a request")
+	fields, err := input.Object(raw, "a request")
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +236,7 @@ func parseAlgoliaRequest(raw json.RawMessage, index, facet string) (*algoliaQuer
 				return nil, search.Invalid("facet", `a request of type "facet" needs the facet to search`)
 			}
 		default:
-			return nil, search.Invalid("type", `type %q is not "default" or "facet"`, clip(typ))
+			return nil, search.Invalid("type", `type %q is not "default" or "facet"`, input.Clip(typ))
 		}
 	}
 	if facet == "" {
@@ -277,7 +278,7 @@ func (p algoliaParams) merge(params json.RawMessage) error {
 	for name, vs := range values {
 		v := vs[len(vs)-1]
 		if !utf8.ValidString(v) {
-			return search.Invalid(name, "%s in params is not valid UTF-8", clip(name))
+			return search.Invalid(name, "%s in params is not valid UTF-8", input.Clip(name))
 		}
 		p[name] = algoliaValue{text: v, isText: true}
 	}
@@ -421,7 +422,7 @@ func algoliaFacet(param, name string) (string, error) {
 	if f, ok := algoliaFacetNames[name]; ok {
 		return f, nil
 	}
-	return "", search.Invalid(param, "unknown attribute %q%s; the attributes for faceting are %s", clip(name), didYouMean(name, search.FilterFields), strings.Join(search.FilterFields, ", "))
+	return "", search.Invalid(param, "unknown attribute %q%s; the attributes for faceting are %s", input.Clip(name), input.DidYouMean(name, search.FilterFields), strings.Join(search.FilterFields, ", "))
 }
 
 // facetFilters maps Algolia's facet filters: the outer array is AND, an
@@ -461,7 +462,7 @@ func (p algoliaParams) facetFilters(q *algoliaQuery) error {
 				return err
 			}
 			if field != "" && f != field {
-				return search.Invalid("facetFilters", "facetFilters %q ORs two attributes (%s, %s); values of one attribute can be ORed, attributes only ANDed", clip(strings.Join(filters, ",")), field, f)
+				return search.Invalid("facetFilters", "facetFilters %q ORs two attributes (%s, %s); values of one attribute can be ORed, attributes only ANDed", input.Clip(strings.Join(filters, ",")), field, f)
 			}
 			field = f
 			if !slices.Contains(values, value) {
@@ -492,19 +493,19 @@ func (p algoliaParams) facetFilters(q *algoliaQuery) error {
 func parseFacetFilter(filter string) (field, value string, err error) {
 	name, value, ok := strings.Cut(filter, ":")
 	if !ok || strings.TrimSpace(name) == "" {
-		return "", "", search.Invalid("facetFilters", "facet filter %q is not of the form attribute:value", clip(filter))
+		return "", "", search.Invalid("facetFilters", "facet filter %q is not of the form attribute:value", input.Clip(filter))
 	}
 	if field, err = algoliaFacet("facetFilters", strings.TrimSpace(name)); err != nil {
 		return "", "", err
 	}
 	switch {
 	case strings.HasPrefix(value, "-"):
-		return "", "", search.Invalid("facetFilters", "facet filter %q excludes a value; exclusions are not supported", clip(filter))
+		return "", "", search.Invalid("facetFilters", "facet filter %q excludes a value; exclusions are not supported", input.Clip(filter))
 	case strings.HasPrefix(value, `\-`):
 		value = value[1:]
 	}
 	if value == "" {
-		return "", "", search.Invalid("facetFilters", "facet filter %q has no value", clip(filter))
+		return "", "", search.Invalid("facetFilters", "facet filter %q has no value", input.Clip(filter))
 	}
 	if utf8.RuneCountInString(value) > search.MaxQueryLength {
 		return "", "", search.Invalid("facetFilters", "a facet filter value is longer than %d characters", search.MaxQueryLength)
@@ -558,7 +559,7 @@ func (p algoliaParams) marking(q *algoliaQuery) error {
 			words := algoliaListedSnippetWords
 			if hasN {
 				if words, err = strconv.Atoi(n); err != nil || words < 1 || words > algoliaMaxSnippetWords {
-					return search.Invalid("attributesToSnippet", "attributesToSnippet %q: the length must be a number of words from 1 to %d", clip(spec), algoliaMaxSnippetWords)
+					return search.Invalid("attributesToSnippet", "attributesToSnippet %q: the length must be a number of words from 1 to %d", input.Clip(spec), algoliaMaxSnippetWords)
 				}
 			}
 			for _, a := range algoliaText {
@@ -676,7 +677,7 @@ func (p algoliaParams) integer(name string, def int) (int, error) {
 	text := v.scalar()
 	n, err := strconv.Atoi(strings.TrimSpace(text))
 	if err != nil {
-		return 0, search.Invalid(name, "%s must be a whole number, not %s", name, clip(text))
+		return 0, search.Invalid(name, "%s must be a whole number, not %s", name, input.Clip(text))
 	}
 	return n, nil
 }

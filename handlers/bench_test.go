@@ -37,7 +37,7 @@ func mustBenchService(b *testing.B, docs []index.Document) (*search.Engine, *htt
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = ix.Close() })
-	engine, err := seedengine.New(ix, search.Options{DisableCache: true})
+	engine, err := seedengine.New(ix, search.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func largeIndex(t *testing.T, n int) (func() *search.Engine, *corpus.Generator) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ix.Close() })
-	eng, err := seedengine.New(ix, search.Options{})
+	eng, err := seedengine.New(ix, search.Options{ResponseCache: search.DefaultResponseCache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func largeIndex(t *testing.T, n int) (func() *search.Engine, *corpus.Generator) 
 	}
 	t.Logf("indexed %d generated documents in %.1f s", n, time.Since(start).Seconds())
 	return func() *search.Engine {
-		uncached, err := seedengine.New(ix, search.Options{DisableCache: true})
+		uncached, err := seedengine.New(ix, search.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -131,7 +132,7 @@ func FuzzParseSuggestQuery(f *testing.F) {
 func FuzzDecodeDocumentLines(f *testing.F) {
 	f.Add([]byte("{\"id\":\"a\",\"kind\":\"project\",\"title\":\"A\"}\n{\"id\":\"b\",\"kind\":\"partner\",\"title\":\"B\"}\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		lines, err := ReadDocumentLines(bytes.NewReader(body))
+		lines, err := index.ReadDocumentLines(bytes.NewReader(body))
 		count := bytes.Count(body, []byte("\n")) + 1
 		if err != nil {
 			checkInvalid(t, err)

@@ -39,7 +39,7 @@ const (
 	DefaultMaxSearches       = 64
 	DefaultCORSMaxAge        = 10 * time.Minute
 	MaxSearchBodyBytes       = 1 << 20
-	MaxDocumentBodyBytes     = 1 << 20
+	MaxDocumentBodyBytes     = index.MaxDocumentBytes
 	MaxBulkBodyBytes         = 32 << 20
 	defaultRetryAfterSeconds = 1
 )

@@ -51,7 +51,8 @@ func mustEngine(tb testing.TB, docs ...index.Document) *search.Engine {
 	}
 	tb.Cleanup(func() { _ = ix.Close() })
 	eng, err := search.New(ix, search.Options{
-		Now: func() time.Time { return testNow },
+		Now:           func() time.Time { return testNow },
+		ResponseCache: search.DefaultResponseCache,
 		Enrich: func(d *index.Document) {
 			if len(d.Countries) == 0 && strings.Contains(d.Description, "Peru") {
 				d.Countries = []string{"Peru"}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mpower/labor-search/internal/input"
 )
 
 // requestInfo travels in the request context so the outermost middleware,
@@ -185,7 +187,7 @@ func (p corsPolicy) wrap(next http.Handler) http.Handler {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
 			if !allowed {
-				writeError(w, newError(CodeForbidden, "origin %q may not call this API from a browser", clip(origin)))
+				writeError(w, newError(CodeForbidden, "origin %q may not call this API from a browser", input.Clip(origin)))
 				return
 			}
 			h.Set("Access-Control-Allow-Origin", allowOrigin)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/mux"
+
+	"github.com/mpower/labor-search/index"
 )
 
 type openAPIDoc struct {
@@ -154,7 +156,7 @@ func TestOpenAPIDocumentsSearchParameters(t *testing.T) {
 	if err := json.Unmarshal(doc.Components.Schemas["Document"], &docSchema); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range documentFields() {
+	for _, f := range index.DocumentFields() {
 		if _, ok := docSchema.Properties[f]; !ok {
 			t.Errorf("document field %q is not in the Document schema", f)
 		}

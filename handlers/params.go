@@ -3,8 +3,6 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"sort"
@@ -14,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/input"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -74,7 +73,7 @@ type searchInput struct {
 // for no facets. now gives the default as_of day. Every error is a
 // *search.InvalidError naming the parameter and saying how to fix it.
 func ParseSearchQuery(values url.Values, now time.Time) (search.Request, error) {
-	if err := checkNames(values, SearchParams(), searchAliases, "parameter"); err != nil {
+	if err := input.CheckNames(values, SearchParams(), searchAliases, "parameter"); err != nil {
 		return search.Request{}, err
 	}
 	in := searchInput{filters: map[string][]string{}}
@@ -141,7 +140,7 @@ func (in *searchInput) setScalar(name, v string) error {
 			b = true
 		case "false":
 		default:
-			return search.Invalid(name, "highlight must be true or false, not %q", clip(v))
+			return search.Invalid(name, "highlight must be true or false, not %q", input.Clip(v))
 		}
 		in.highlight = &b
 	}
@@ -151,7 +150,7 @@ func (in *searchInput) setScalar(name, v string) error {
 func parseInt(name, v string) (*int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return nil, search.Invalid(name, "%s must be a whole number, not %q", name, clip(v))
+		return nil, search.Invalid(name, "%s must be a whole number, not %q", name, input.Clip(v))
 	}
 	return &n, nil
 }
@@ -177,16 +176,16 @@ type searchJSON struct {
 // with the same checks as ParseSearchQuery. Unknown fields are rejected; a
 // null field counts as not given.
 func ParseSearchJSON(body []byte, now time.Time) (search.Request, error) {
-	fields, err := jsonObject(body, "the request body")
+	fields, err := input.Object(body, "the request body")
 	if err != nil {
 		return search.Request{}, err
 	}
-	if err := checkNames(fields, SearchParams(), searchAliases, "parameter"); err != nil {
+	if err := input.CheckNames(fields, SearchParams(), searchAliases, "parameter"); err != nil {
 		return search.Request{}, err
 	}
 	var j searchJSON
 	if err := json.Unmarshal(body, &j); err != nil {
-		return search.Request{}, jsonError(err, "the request body", searchFieldKind)
+		return search.Request{}, input.DecodeError(err, "the request body", searchFieldKind)
 	}
 	// A JSON array of facets holds names only; commas are not split, so a
 	// "country,sector" element is reported as an unknown facet.
@@ -274,7 +273,7 @@ func (in *searchInput) request(now time.Time) (search.Request, error) {
 				return r, search.Invalid(field, "a %s value is longer than %d characters", field, search.MaxQueryLength)
 			}
 			if allowed, ok := closedValues[field]; ok && !slices.Contains(allowed, v) {
-				return r, search.Invalid(field, "%s %q is not one of %s%s", field, clip(v), strings.Join(allowed, ", "), didYouMean(v, allowed))
+				return r, search.Invalid(field, "%s %q is not one of %s%s", field, input.Clip(v), strings.Join(allowed, ", "), input.DidYouMean(v, allowed))
 			}
 		}
 		if r.Filters == nil {
@@ -305,7 +304,7 @@ func (in *searchInput) request(now time.Time) (search.Request, error) {
 		r.Facets = []string{}
 		for _, f := range in.facets {
 			if !slices.Contains(search.FilterFields, f) {
-				return r, search.Invalid(paramFacets, "unknown facet %q%s; facets are %s", clip(f), didYouMean(f, search.FilterFields), strings.Join(search.FilterFields, ", "))
+				return r, search.Invalid(paramFacets, "unknown facet %q%s; facets are %s", input.Clip(f), input.DidYouMean(f, search.FilterFields), strings.Join(search.FilterFields, ", "))
 			}
 			if !slices.Contains(r.Facets, f) {
 				r.Facets = append(r.Facets, f)
@@ -320,7 +319,7 @@ func (in *searchInput) request(now time.Time) (search.Request, error) {
 	}
 	if in.sort != "" {
 		if !slices.Contains(search.SortOrders, in.sort) {
-			return r, search.Invalid(paramSort, "sort %q is not one of %s%s", clip(in.sort), strings.Join(search.SortOrders, ", "), didYouMean(in.sort, search.SortOrders))
+			return r, search.Invalid(paramSort, "sort %q is not one of %s%s", input.Clip(in.sort), strings.Join(search.SortOrders, ", "), input.DidYouMean(in.sort, search.SortOrders))
 		}
 		r.Sort = in.sort
 	}
@@ -351,7 +350,7 @@ func parseDay(name, v string) (time.Time, error) {
 	}
 	t, err := time.Parse(index.DateLayout, v)
 	if err != nil {
-		return time.Time{}, search.Invalid(name, "%s %q is not a date in the form YYYY-MM-DD", name, clip(v))
+		return time.Time{}, search.Invalid(name, "%s %q is not a date in the form YYYY-MM-DD", name, input.Clip(v))
 	}
 	return t, nil
 }
@@ -360,7 +359,7 @@ func parseDay(name, v string) (time.Time, error) {
 // suggestion request. An empty q is allowed and suggests nothing.
 func ParseSuggestQuery(values url.Values) (search.SuggestRequest, error) {
 	r := search.SuggestRequest{Limit: search.DefaultSuggestLimit}
-	if err := checkNames(values, SuggestParams(), suggestAliases, "parameter"); err != nil {
+	if err := input.CheckNames(values, SuggestParams(), suggestAliases, "parameter"); err != nil {
 		return r, err
 	}
 	for name, vs := range values {
@@ -395,134 +394,4 @@ var (
 	suggestAliases = map[string]string{"query": paramQuery, "text": paramQuery, "prefix": paramQuery, "size": paramLimit, "per_page": paramLimit}
 )
 
-// checkNames rejects a parameter the endpoint does not know, so a typo such
-// as contry=Mexico fails loudly instead of silently returning everything.
-func checkNames[V any](given map[string]V, known []string, aliases map[string]string, noun string) error {
-	var unknown []string
-	for name := range given {
-		if !slices.Contains(known, name) {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	sort.Strings(unknown)
-	name := unknown[0]
-	hint := ""
-	if alias, ok := aliases[strings.ToLower(name)]; ok {
-		hint = fmt.Sprintf(" (did you mean %q?)", alias)
-	} else {
-		hint = didYouMean(name, known)
-	}
-	msg := fmt.Sprintf("unknown %s %q%s", noun, clip(name), hint)
-	if len(unknown) > 1 {
-		msg += fmt.Sprintf(" and %d more", len(unknown)-1)
-	}
-	return search.Invalid(name, "%s; valid %ss are %s", msg, noun, strings.Join(known, ", "))
-}
-
-// didYouMean names the closest valid word to a misspelt one, or says
-// nothing when none is close.
-func didYouMean(got string, valid []string) string {
-	lower := strings.ToLower(got)
-	best, bestDist := "", 3
-	for _, v := range valid {
-		if v == lower || singular(v) == singular(lower) {
-			return fmt.Sprintf(" (did you mean %q?)", v)
-		}
-		// Up to two edits for longer words, one for short ones, so "to"
-		// is not offered for "xo".
-		limit := 2
-		if len(v) <= 4 {
-			limit = 1
-		}
-		// An edit distance as long as either word means nothing in common.
-		if d := editDistance(lower, v); d <= limit && d < bestDist && d < len(lower) && d < len(v) {
-			best, bestDist = v, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// singular strips an English plural ending, so "countries" and "country"
-// are recognised as one name.
-func singular(w string) string {
-	if s, ok := strings.CutSuffix(w, "ies"); ok {
-		return s + "y"
-	}
-	return strings.TrimSuffix(w, "s")
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return 64
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
-
-// clip shortens a value echoed in an error message, so a huge bad value does
-// not make a huge response.
-func clip(s string) string {
-	const max = 64
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	return string([]rune(s)[:max]) + "…"
-}
-
-// jsonObject checks that body is one JSON object and returns its fields.
-// what names the JSON in messages: "the request body", "the document".
-func jsonObject(body []byte, what string) (map[string]json.RawMessage, error) {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return nil, search.Invalid("body", "%s is empty; send a JSON object", what)
-	}
-	if trimmed[0] != '{' {
-		return nil, search.Invalid("body", "%s must be a JSON object", what)
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &fields); err != nil {
-		return nil, jsonError(err, what, func(string) string { return "" })
-	}
-	return fields, nil
-}
-
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
-
-// jsonError explains a decoding error in the client's terms; kind says what
-// a field must hold.
-func jsonError(err error, what string, kind func(field string) string) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return search.Invalid("body", "%s is not valid JSON (at byte %d): %s", what, syntax.Offset, syntax.Error())
-	case errors.As(err, &typ) && typ.Field != "":
-		return search.Invalid(typ.Field, "%s must be %s", typ.Field, kind(typ.Field))
-	case errors.As(err, &typ):
-		return search.Invalid("body", "%s must be a JSON object", what)
-	}
-	return search.Invalid("body", "%s is not valid JSON: %s", what, err.Error())
-}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -250,27 +249,5 @@ func TestParseSuggestQuery(t *testing.T) {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestDidYouMean(t *testing.T) {
-	valid := []string{"country", "to", "from", "q"}
-	tests := []struct{ got, want string }{
-		{"contry", `"country"`},
-		{"Country", `"country"`},
-		{"countries", `"country"`},
-		{"tp", `"to"`},
-		{"xyz", ""},
-		{"fromm", `"from"`},
-	}
-	for _, test := range tests {
-		got := didYouMean(test.got, valid)
-		want := ""
-		if test.want != "" {
-			want = fmt.Sprintf(" (did you mean %s?)", test.want)
-		}
-		if got != want {
-			t.Errorf("didYouMean(%q) = %q, want %q", test.got, got, want)
-		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/mpower/labor-search/handlers/web"
+	"github.com/mpower/labor-search/internal/input"
 )
 
 // route is one line of the API: a path template, a method, a name (the
@@ -49,11 +50,11 @@ func (s *server) router(routes []route) *mux.Router {
 		r.Handle(rt.path, withRoute(rt.path, rt.handler)).Methods(rt.method).Name(rt.name)
 	}
 	r.NotFoundHandler = s.apiFor(func(req *http.Request) (*reply, error) {
-		return nil, newError(CodeNotFound, "no route for %s; see /openapi.json", clip(req.URL.Path))
+		return nil, newError(CodeNotFound, "no route for %s; see /openapi.json", input.Clip(req.URL.Path))
 	})
 	r.MethodNotAllowedHandler = s.apiFor(func(req *http.Request) (*reply, error) {
 		allowed := allowedMethods(r, req)
-		e := newError(CodeMethodNotAllowed, "method %s is not allowed on %s", clip(req.Method), clip(req.URL.Path))
+		e := newError(CodeMethodNotAllowed, "method %s is not allowed on %s", input.Clip(req.Method), input.Clip(req.URL.Path))
 		e.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
 		return nil, e
 	})

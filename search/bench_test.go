@@ -46,7 +46,7 @@ func mustBenchEngine(b *testing.B, docs []index.Document) (*index.Index, *search
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = ix.Close() })
-	engine, err := seedengine.New(ix, search.Options{})
+	engine, err := seedengine.New(ix, search.Options{ResponseCache: search.DefaultResponseCache})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func mustBenchEngine(b *testing.B, docs []index.Document) (*index.Index, *search
 	if err != nil {
 		b.Fatal(err)
 	}
-	uncached, err := seedengine.New(ix, search.Options{DisableCache: true})
+	uncached, err := seedengine.New(ix, search.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 // with today fixed at asOf.
 func mustEngine(tb testing.TB, ix *index.Index) *search.Engine {
 	tb.Helper()
-	e, err := seedengine.New(ix, search.Options{Now: func() time.Time { return asOf }})
+	e, err := seedengine.New(ix, search.Options{Now: func() time.Time { return asOf }, ResponseCache: search.DefaultResponseCache})
 	if err != nil {
 		tb.Fatal(err)
 	}

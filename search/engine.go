@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mpower/labor-search/index"
 )
 
@@ -34,10 +36,19 @@ type Options struct {
 	Enrich func(*index.Document)
 	// Now gives the current time; nil = time.Now.
 	Now func() time.Time
-	// DisableCache turns off the response cache, for measuring the
-	// engine without it.
-	DisableCache bool
+	// ResponseCache is how many whole answers the engine keeps for repeated
+	// requests (browse pages, popular queries); 0 turns the cache off, as
+	// benchmarks of computed answers need. Search-as-you-type traffic is
+	// mostly unique, so the cache helps browsing far more than typing.
+	ResponseCache int
+	// Registerer, when set, receives the engine's metrics (the response
+	// cache's hits and misses).
+	Registerer prometheus.Registerer
 }
+
+// DefaultResponseCache is the response cache searchd keeps unless told:
+// a response is one page of hits and its facets, tens of KiB at most.
+const DefaultResponseCache = 1024
 
 // Engine answers searches and applies writes over one index.
 type Engine struct {
@@ -58,24 +69,35 @@ type Engine struct {
 	writeMu sync.Mutex
 
 	// responses holds whole answers to repeated requests (browse pages,
-	// popular queries).
+	// popular queries); nil when off.
 	responses *lru[*Response]
+	// cacheLookups counts response cache hits and misses; nil when off.
+	cacheHits, cacheMisses prometheus.Counter
 }
 
 const internalAcronyms = "acronyms"
-
-// responseCacheEntries bounds the response cache; a response is one page of
-// hits and its facets, tens of KiB at most.
-const responseCacheEntries = 1024
 
 // New builds an engine over an open index.
 func New(ix *index.Index, opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.ResponseCache < 0 {
+		return nil, fmt.Errorf("response cache of %d entries: want 0 (off) or more", opts.ResponseCache)
+	}
 	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}}
-	if !opts.DisableCache {
-		e.responses = newLRU[*Response](responseCacheEntries)
+	if opts.ResponseCache > 0 {
+		e.responses = newLRU[*Response](opts.ResponseCache)
+		lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "search_response_cache_lookups_total",
+			Help: "Searches looked up in the response cache, by result (hit or miss); the hit ratio is hit / (hit + miss).",
+		}, []string{"result"})
+		if opts.Registerer != nil {
+			if err := opts.Registerer.Register(lookups); err != nil {
+				return nil, fmt.Errorf("register response cache metrics: %w", err)
+			}
+		}
+		e.cacheHits, e.cacheMisses = lookups.WithLabelValues("hit"), lookups.WithLabelValues("miss")
 	}
 	static, err := e.normalizeTable(opts.Synonyms)
 	if err != nil {

@@ -5,10 +5,10 @@ package search
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/input"
 )
 
 // Facet and filter field names, as the API spells them.
@@ -81,17 +81,13 @@ type Request struct {
 	CountOnly bool `json:"count_only,omitempty"`
 }
 
-// InvalidError is a problem with a request that the caller can fix.
-type InvalidError struct {
-	Param   string
-	Message string
-}
+// InvalidError is a problem with a request that the caller can fix; the
+// same type as the document codec's, so callers check one.
+type InvalidError = input.Error
 
-func (e *InvalidError) Error() string { return e.Message }
-
-// Invalid builds an InvalidError.
+// Invalid builds an *InvalidError naming param.
 func Invalid(param, format string, args ...any) error {
-	return &InvalidError{Param: param, Message: fmt.Sprintf(format, args...)}
+	return input.Invalid(param, format, args...)
 }
 
 // ErrNotFound is returned for a document id that is not in the index.

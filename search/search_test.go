@@ -32,7 +32,7 @@ func mustSeedEngine(tb testing.TB) *search.Engine {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = ix.Close() })
-	e, err := seedengine.New(ix, search.Options{Now: func() time.Time { return asOf }})
+	e, err := seedengine.New(ix, search.Options{Now: func() time.Time { return asOf }, ResponseCache: search.DefaultResponseCache})
 	if err != nil {
 		tb.Fatal(err)
 	}

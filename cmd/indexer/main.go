@@ -25,6 +25,7 @@ import (
 
 	"github.com/mpower/labor-search/cmd/internal/corpus"
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -113,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	engine, err := corpus.NewEngine(ix)
+	engine, err := seedengine.New(ix, search.Options{})
 	if err != nil {
 		ix.Close()
 		return err

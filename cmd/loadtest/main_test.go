@@ -20,6 +20,8 @@ import (
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/search"
 )
 
 func mustRun(tb testing.TB, args ...string) string {
@@ -57,7 +59,7 @@ func mustBuild(tb testing.TB, n int) (corpusPath, indexDir string) {
 		tb.Fatal(err)
 	}
 	defer ix.Close()
-	engine, err := cmdcorpus.NewEngine(ix)
+	engine, err := seedengine.New(ix, search.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func mustServe(tb testing.TB, indexDir string) *httptest.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	engine, err := cmdcorpus.NewEngine(ix)
+	engine, err := seedengine.New(ix, search.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

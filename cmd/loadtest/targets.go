@@ -17,6 +17,7 @@ import (
 	cmdcorpus "github.com/mpower/labor-search/cmd/internal/corpus"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -164,12 +165,11 @@ func newEngineTarget(dir string, noCache bool) (*engineTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	var engine *search.Engine
+	opts := search.Options{ResponseCache: search.DefaultResponseCache}
 	if noCache {
-		engine, err = cmdcorpus.NewEngine(ix, search.Options{DisableCache: true})
-	} else {
-		engine, err = cmdcorpus.NewEngine(ix)
+		opts.ResponseCache = 0
 	}
+	engine, err := seedengine.New(ix, opts)
 	if err != nil {
 		_ = ix.Close()
 		return nil, err

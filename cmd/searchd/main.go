@@ -30,6 +30,7 @@ import (
 	"github.com/mpower/labor-search/cmd/internal/corpus"
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -53,6 +54,7 @@ type config struct {
 	maxSearches     int
 	writeRate       float64
 	writeBurst      int
+	responseCache   int
 	rebuild         bool
 	input           string
 }
@@ -106,6 +108,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return c, fmt.Errorf("SEARCH_WRITE_BURST=%q is not a positive number", v)
 		}
 	}
+	responseCache := search.DefaultResponseCache
+	if v := getenv("SEARCH_RESPONSE_CACHE"); v != "" {
+		if responseCache, err = strconv.Atoi(v); err != nil || responseCache < 0 {
+			return c, fmt.Errorf("SEARCH_RESPONSE_CACHE=%q is not a number of entries (0 = off)", v)
+		}
+	}
 	var origins string
 	fs.StringVar(&c.addr, "addr", env("SEARCH_ADDR", ":8080"), "listen address `host:port` (SEARCH_ADDR)")
 	fs.StringVar(&c.indexDir, "index", env("SEARCH_INDEX", ""), "on-disk index `directory`, created from the seeds when empty; empty = in memory (SEARCH_INDEX)")
@@ -119,6 +127,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.maxSearches, "max-searches", maxSearches, "searches in flight before new ones get 503 (SEARCH_MAX_SEARCHES)")
 	fs.Float64Var(&c.writeRate, "write-rate", writeRate, "write requests per second one client IP may make on average; beyond it 429 (SEARCH_WRITE_RATE; 0 = no limit)")
 	fs.IntVar(&c.writeBurst, "write-burst", writeBurst, "write requests one client IP may make in a row before -write-rate applies (SEARCH_WRITE_BURST)")
+	fs.IntVar(&c.responseCache, "response-cache", responseCache, "whole answers kept for repeated requests, in `entries`; 0 = off, so every answer is computed (SEARCH_RESPONSE_CACHE)")
 	fs.BoolVar(&c.rebuild, "rebuild", false, "rebuild the index from the seeds (or -input) before serving")
 	fs.StringVar(&c.input, "input", env("SEARCH_INPUT", ""), "JSON Lines `file` (.gz allowed) to build the index from instead of the seeds, when it is empty or with -rebuild (SEARCH_INPUT)")
 	if err := fs.Parse(args); err != nil {
@@ -132,6 +141,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.searchTimeout <= 0 || c.shutdownTimeout <= 0 || c.maxSearches < 1 || c.writeBurst < 1 {
 		return c, errors.New("-search-timeout, -shutdown-timeout, -max-searches and -write-burst must be positive")
+	}
+	if c.responseCache < 0 {
+		return c, errors.New("-response-cache must be 0 (off) or a number of entries")
 	}
 	if c.writeRate < 0 || math.IsInf(c.writeRate, 0) || math.IsNaN(c.writeRate) {
 		return c, errors.New("-write-rate must be 0 (no limit) or a positive number of writes per second")
@@ -192,7 +204,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			logger.Error("close index", slog.String("error", err.Error()))
 		}
 	}()
-	engine, err := corpus.NewEngine(ix)
+	engine, err := seedengine.New(ix, search.Options{ResponseCache: cfg.responseCache, Registerer: reg})
 	if err != nil {
 		return err
 	}

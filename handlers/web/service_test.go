@@ -31,7 +31,7 @@ func startService(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.
 		t.Fatalf("open index: %v", err)
 	}
 	t.Cleanup(func() { _ = ix.Close() })
-	engine, err := seedengine.New(ix, search.Options{Now: testNow})
+	engine, err := seedengine.New(ix, search.Options{Now: testNow, ResponseCache: search.DefaultResponseCache})
 	if err != nil {
 		t.Fatal(err)
 	}

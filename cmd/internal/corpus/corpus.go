@@ -14,9 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/search"
 	"github.com/mpower/labor-search/seeds"
 )
@@ -26,20 +24,7 @@ import (
 const DefaultBatchBytes = 4 << 20
 
 // MaxLineBytes bounds one document, as the API bounds one PUT body.
-const MaxLineBytes = handlers.MaxDocumentBodyBytes
-
-// NewEngine builds the engine both commands use over ix: the seeds'
-// synonyms, and the seeds' enrichment applied to every document written, so
-// documents indexed by the indexer and written through the API are treated
-// alike. opts may tune the rest (caches, clock); its synonyms and
-// enrichment are replaced.
-func NewEngine(ix *index.Index, opts ...search.Options) (*search.Engine, error) {
-	var o search.Options
-	if len(opts) > 0 {
-		o = opts[0]
-	}
-	return seedengine.New(ix, o)
-}
+const MaxLineBytes = index.MaxDocumentBytes
 
 // Seeds yields the embedded seed documents as one batch.
 func Seeds() (search.Source, int, error) {
@@ -116,7 +101,7 @@ func (c *File) Source(batchBytes int) search.Source {
 			if len(b) == 0 {
 				continue
 			}
-			doc, err := handlers.DecodeDocument(b)
+			doc, err := index.DecodeDocument(b)
 			if err == nil {
 				doc.ApplyDefaults()
 				err = doc.Validate()
