@@ -81,16 +81,57 @@ func (ix *Index) each(d *Document, field string, want map[string]bool, fn func(t
 	default:
 		return "", fmt.Errorf("highlight: field %s is not highlighted", field)
 	}
-	a := ix.mapping.AnalyzerNamed(ix.mapping.AnalyzerNameForPath(field))
-	if a == nil {
+	name := ix.mapping.AnalyzerNameForPath(field)
+	if name != AnalyzerText {
+		a := ix.mapping.AnalyzerNamed(name)
+		if a == nil {
+			return "", fmt.Errorf("highlight: no analyzer for %s", field)
+		}
+		for _, t := range a.Analyze([]byte(text)) {
+			if term := string(t.Term); want[term] {
+				fn(term, t)
+			}
+		}
+		return text, nil
+	}
+	// The text analyser is the words analyser followed by the stemmer, and
+	// stemming every word of a page of descriptions was a fifth of a
+	// selective search's time. A Snowball stem keeps its word's first two
+	// letters ("dying" -> "die", "skies" -> "sky"), so only words that
+	// begin like a wanted stem are stemmed; the others cannot match.
+	words := ix.mapping.AnalyzerNamed(AnalyzerWords)
+	stem := ix.stemmer()
+	if words == nil || stem == nil {
 		return "", fmt.Errorf("highlight: no analyzer for %s", field)
 	}
-	for _, t := range a.Analyze([]byte(text)) {
+	heads := make(map[string]bool, len(want))
+	for term := range want {
+		heads[head(term)] = true
+	}
+	var one [1]*analysis.Token
+	for _, t := range words.Analyze([]byte(text)) {
+		if !heads[head(string(t.Term))] {
+			continue
+		}
+		one[0] = t
+		stem.Filter(one[:])
 		if term := string(t.Term); want[term] {
 			fn(term, t)
 		}
 	}
 	return text, nil
+}
+
+// head is what a word and its stem share at the start: two bytes.
+func head(w string) string { return w[:min(2, len(w))] }
+
+// stemmer is the stemming filter that ends the text analyser.
+func (ix *Index) stemmer() analysis.TokenFilter {
+	a, ok := ix.mapping.AnalyzerNamed(AnalyzerText).(*analysis.DefaultAnalyzer)
+	if !ok || len(a.TokenFilters) == 0 {
+		return nil
+	}
+	return a.TokenFilters[len(a.TokenFilters)-1]
 }
 
 // Terms are the phrase's analysed words.

@@ -1,6 +1,9 @@
 package index
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -59,5 +62,41 @@ func TestMatchesPointAtTheMarkedWords(t *testing.T) {
 	}
 	if _, err := ix.Matches(d, map[string]map[string]bool{FieldCountries: {"peru": true}}); err == nil {
 		t.Error("Matches on a field that is not highlighted gave no error")
+	}
+}
+
+// TestHighlightStemsOnlyWhatCanMatch: the highlighter stems only words that
+// begin like a wanted stem; over every word of the dev set's records it
+// finds exactly the tokens that analysing the whole text finds.
+func TestHighlightStemsOnlyWhatCanMatch(t *testing.T) {
+	ix := mustOpen(t, "")
+	raw, err := os.ReadFile("../search/testdata/devset/projects.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := ix.mapping.AnalyzerNamed(AnalyzerText)
+	for n, line := range bytes.Split(raw, []byte("\n")) {
+		var d Document
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(line, &d); err != nil {
+			t.Fatalf("line %d: %v", n+1, err)
+		}
+		// Each stem of the text on its own is found wherever the whole
+		// analysis puts it.
+		where := map[string][]Span{}
+		for _, tok := range text.Analyze([]byte(d.Description)) {
+			where[string(tok.Term)] = append(where[string(tok.Term)], Span{Start: tok.Start, End: tok.End})
+		}
+		for term, want := range where {
+			got, err := ix.Matches(&d, map[string]map[string]bool{FieldDescription: {term: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got[FieldDescription]); diff != "" {
+				t.Fatalf("%s: matches of %q differ from the whole analysis (-want +got):\n%s", d.ID, term, diff)
+			}
+		}
 	}
 }
