@@ -64,7 +64,7 @@ var algoliaText = []string{"title", "description"}
 // sorts (projects_start_desc, newest first).
 func AlgoliaIndexes() map[string]string {
 	out := map[string]string{}
-	for _, s := range search.SortOrders {
+	for _, s := range search.SortOrders() {
 		switch {
 		case s == "relevance":
 			out[AlgoliaIndex] = s
@@ -86,7 +86,7 @@ var algoliaFacetNames = func() map[string]string {
 		search.FieldCountry: "countries", search.FieldRegion: "regions", search.FieldSector: "sectors",
 		search.FieldArea: "areas", search.FieldPartner: "partners",
 	}
-	for _, f := range search.FilterFields {
+	for _, f := range search.FilterFields() {
 		out[f] = f
 		if p, ok := plural[f]; ok {
 			out[p] = f
@@ -297,7 +297,7 @@ func (p algoliaParams) query(index, facet string) (*algoliaQuery, error) {
 		}
 	}
 	q := &algoliaQuery{index: index, names: map[string]string{}, refined: map[string][]string{}}
-	q.req.Sort = sort
+	q.req.Sort = search.Sort(sort)
 	var err error
 	if q.query, err = p.str("query", ""); err != nil {
 		return nil, err
@@ -385,7 +385,7 @@ func (p algoliaParams) facets(q *algoliaQuery) error {
 	q.req.Facets = []string{}
 	for _, name := range names {
 		if name == "*" {
-			for _, f := range search.FilterFields {
+			for _, f := range search.FilterFields() {
 				q.addFacet(f, f)
 			}
 			continue
@@ -422,7 +422,7 @@ func algoliaFacet(param, name string) (string, error) {
 	if f, ok := algoliaFacetNames[name]; ok {
 		return f, nil
 	}
-	return "", search.Invalid(param, "unknown attribute %q%s; the attributes for faceting are %s", input.Clip(name), input.DidYouMean(name, search.FilterFields), strings.Join(search.FilterFields, ", "))
+	return "", search.Invalid(param, "unknown attribute %q%s; the attributes for faceting are %s", input.Clip(name), input.DidYouMean(name, search.FilterFields()), strings.Join(search.FilterFields(), ", "))
 }
 
 // facetFilters maps Algolia's facet filters: the outer array is AND, an

@@ -126,7 +126,7 @@ func pathologicalQueries(vocab []string) []pathological {
 	q := func(text string, extra string) string {
 		return "/v1/search?q=" + url.QueryEscape(text) + extra
 	}
-	filters := map[string]any{"facets": search.FilterFields, "facet_size": search.MaxFacetSize}
+	filters := map[string]any{"facets": search.FilterFields(), "facet_size": search.MaxFacetSize}
 	for _, f := range []string{"country", "region", "sector", "area", "partner"} {
 		var vs []string
 		for i := range search.MaxFilterValues {

@@ -58,7 +58,7 @@ func checkRequest(t *testing.T, r search.Request) {
 		t.Fatalf("page %d × per_page %d passed", r.Page, r.PerPage)
 	case r.FacetSize < 1 || r.FacetSize > search.MaxFacetSize:
 		t.Fatalf("facet_size %d passed", r.FacetSize)
-	case !slices.Contains(search.SortOrders, r.Sort):
+	case !slices.Contains(search.SortOrders(), string(r.Sort)):
 		t.Fatalf("sort %q passed", r.Sort)
 	case r.AsOf.IsZero():
 		t.Fatal("as_of left empty")
@@ -66,12 +66,12 @@ func checkRequest(t *testing.T, r search.Request) {
 		t.Fatalf("to %v before from %v passed", r.To, r.From)
 	}
 	for _, f := range r.Facets {
-		if !slices.Contains(search.FilterFields, f) {
+		if !slices.Contains(search.FilterFields(), f) {
 			t.Fatalf("facet %q passed", f)
 		}
 	}
 	for f, vs := range r.Filters {
-		if !slices.Contains(search.FilterFields, f) || len(vs) == 0 || len(vs) > search.MaxFilterValues {
+		if !slices.Contains(search.FilterFields(), f) || len(vs) == 0 || len(vs) > search.MaxFilterValues {
 			t.Fatalf("filter %q with %d values passed", f, len(vs))
 		}
 		for _, v := range vs {
@@ -264,7 +264,7 @@ func FuzzSearchHandler(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		checkResponse(t, "GET "+get, rec, checkSearchBody)
 
-		body, _ := json.Marshal(map[string]any{"q": q, "facets": search.FilterFields})
+		body, _ := json.Marshal(map[string]any{"q": q, "facets": search.FilterFields()})
 		rec = httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/search", bytes.NewReader(body)))
 		checkResponse(t, "POST "+string(body), rec, checkSearchBody)

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mpower/labor-search/index"
@@ -36,19 +36,12 @@ const (
 // SearchParams lists every parameter GET /v1/search accepts, in the order the
 // documentation gives them.
 func SearchParams() []string {
-	return append(append([]string{paramQuery}, search.FilterFields...),
+	return append(append([]string{paramQuery}, search.FilterFields()...),
 		paramFrom, paramTo, paramAsOf, paramFacets, paramFacetSize, paramSort, paramPage, paramPerPage, paramHighlight)
 }
 
 // SuggestParams lists every parameter GET /v1/suggest accepts.
 func SuggestParams() []string { return []string{paramQuery, paramLimit} }
-
-// closedValues are the filter fields whose values come from a fixed set, so
-// a typo is caught here instead of silently matching nothing.
-var closedValues = map[string][]string{
-	search.FieldKind:   {index.KindProject, index.KindInitiative, index.KindPartner},
-	search.FieldStatus: {search.StatusActive, search.StatusEnded, search.StatusUpcoming},
-}
 
 // searchInput is a search request as the client spelt it, before checking:
 // both GET's query parameters and POST's JSON object arrive here, so the two
@@ -84,7 +77,7 @@ func ParseSearchQuery(values url.Values, now time.Time) (search.Request, error) 
 			}
 		}
 		switch {
-		case slices.Contains(search.FilterFields, name):
+		case slices.Contains(search.FilterFields(), name):
 			for _, v := range vs {
 				if v = strings.TrimSpace(v); v != "" {
 					in.filters[name] = append(in.filters[name], v)
@@ -202,7 +195,7 @@ func ParseSearchJSON(body []byte, now time.Time) (search.Request, error) {
 			}
 		}
 	}
-	for _, field := range search.FilterFields {
+	for _, field := range search.FilterFields() {
 		raw, ok := fields[field]
 		if !ok {
 			continue
@@ -225,7 +218,7 @@ func ParseSearchJSON(body []byte, now time.Time) (search.Request, error) {
 // searchFieldKind says what a JSON field must hold, for type errors.
 func searchFieldKind(field string) string {
 	switch {
-	case slices.Contains(search.FilterFields, field), field == paramFacets:
+	case slices.Contains(search.FilterFields(), field), field == paramFacets:
 		return "an array of strings"
 	case field == paramFacetSize, field == paramPage, field == paramPerPage:
 		return "a whole number"
@@ -235,62 +228,17 @@ func searchFieldKind(field string) string {
 	return "a string"
 }
 
-// request checks the input and builds the engine's request with every
-// default filled, so the response echoes what was actually run.
+// request decodes the input into the engine's request, which
+// search.Request.Normalize then checks and completes: the one place a
+// search is validated, for GET, POST and the Algolia routes alike.
 func (in *searchInput) request(now time.Time) (search.Request, error) {
-	r := search.Request{
-		Query:     in.q,
-		FacetSize: search.DefaultFacetSize,
-		Sort:      search.SortOrders[0],
-		Page:      1,
-		PerPage:   search.DefaultPerPage,
-	}
-	if !utf8.ValidString(r.Query) {
-		return r, search.Invalid(paramQuery, "q is not valid UTF-8")
-	}
-	if n := utf8.RuneCountInString(r.Query); n > search.MaxQueryLength {
-		return r, search.Invalid(paramQuery, "q is %d characters long; the limit is %d", n, search.MaxQueryLength)
-	}
-
-	fields := make([]string, 0, len(in.filters))
-	for f := range in.filters {
-		fields = append(fields, f)
-	}
-	sort.Strings(fields)
-	for _, field := range fields {
-		vs := in.filters[field]
-		if len(vs) == 0 {
-			continue
-		}
-		if len(vs) > search.MaxFilterValues {
-			return r, search.Invalid(field, "%s has %d values; the limit is %d", field, len(vs), search.MaxFilterValues)
-		}
-		for _, v := range vs {
-			if !utf8.ValidString(v) {
-				return r, search.Invalid(field, "%s is not valid UTF-8", field)
-			}
-			if utf8.RuneCountInString(v) > search.MaxQueryLength {
-				return r, search.Invalid(field, "a %s value is longer than %d characters", field, search.MaxQueryLength)
-			}
-			if allowed, ok := closedValues[field]; ok && !slices.Contains(allowed, v) {
-				return r, search.Invalid(field, "%s %q is not one of %s%s", field, input.Clip(v), strings.Join(allowed, ", "), input.DidYouMean(v, allowed))
-			}
-		}
-		if r.Filters == nil {
-			r.Filters = map[string][]string{}
-		}
-		r.Filters[field] = slices.Compact(slices.Sorted(slices.Values(vs)))
-	}
-
+	r := search.Request{Query: in.q, Filters: in.filters, Facets: in.facets, Sort: search.Sort(in.sort)}
 	var err error
 	if r.From, err = parseDay(paramFrom, in.from); err != nil {
 		return r, err
 	}
 	if r.To, err = parseDay(paramTo, in.to); err != nil {
 		return r, err
-	}
-	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
-		return r, search.Invalid(paramTo, "to %s is before from %s", in.to, in.from)
 	}
 	if r.AsOf, err = parseDay(paramAsOf, in.asOf); err != nil {
 		return r, err
@@ -299,49 +247,25 @@ func (in *searchInput) request(now time.Time) (search.Request, error) {
 		y, m, d := now.UTC().Date()
 		r.AsOf = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	}
-
-	if in.facets != nil {
-		r.Facets = []string{}
-		for _, f := range in.facets {
-			if !slices.Contains(search.FilterFields, f) {
-				return r, search.Invalid(paramFacets, "unknown facet %q%s; facets are %s", input.Clip(f), input.DidYouMean(f, search.FilterFields), strings.Join(search.FilterFields, ", "))
-			}
-			if !slices.Contains(r.Facets, f) {
-				r.Facets = append(r.Facets, f)
-			}
+	// A number given as 0 is out of range, not "not given", which is what a
+	// zero means to Normalize.
+	for _, n := range []struct {
+		name  string
+		given *int
+		into  *int
+	}{{paramFacetSize, in.facetSize, &r.FacetSize}, {paramPerPage, in.perPage, &r.PerPage}, {paramPage, in.page, &r.Page}} {
+		if n.given == nil {
+			continue
 		}
-	}
-	if in.facetSize != nil {
-		if *in.facetSize < 1 || *in.facetSize > search.MaxFacetSize {
-			return r, search.Invalid(paramFacetSize, "facet_size must be between 1 and %d", search.MaxFacetSize)
+		if *n.given == 0 {
+			*n.given = -1
 		}
-		r.FacetSize = *in.facetSize
-	}
-	if in.sort != "" {
-		if !slices.Contains(search.SortOrders, in.sort) {
-			return r, search.Invalid(paramSort, "sort %q is not one of %s%s", input.Clip(in.sort), strings.Join(search.SortOrders, ", "), input.DidYouMean(in.sort, search.SortOrders))
-		}
-		r.Sort = in.sort
-	}
-	if in.perPage != nil {
-		if *in.perPage < 1 || *in.perPage > search.MaxPerPage {
-			return r, search.Invalid(paramPerPage, "per_page must be between 1 and %d", search.MaxPerPage)
-		}
-		r.PerPage = *in.perPage
-	}
-	if in.page != nil {
-		if *in.page < 1 {
-			return r, search.Invalid(paramPage, "page must be 1 or more")
-		}
-		if *in.page > search.MaxDepth/r.PerPage {
-			return r, search.Invalid(paramPage, "page %d with per_page %d goes past the first %d results; narrow the search instead", *in.page, r.PerPage, search.MaxDepth)
-		}
-		r.Page = *in.page
+		*n.into = *n.given
 	}
 	if in.highlight != nil {
 		r.NoHighlight = !*in.highlight
 	}
-	return r, nil
+	return r, r.Normalize()
 }
 
 func parseDay(name, v string) (time.Time, error) {
@@ -367,21 +291,15 @@ func ParseSuggestQuery(values url.Values) (search.SuggestRequest, error) {
 			return r, search.Invalid(name, "%s is given %d times; give it once", name, len(vs))
 		}
 	}
-	r.Query = strings.TrimSpace(values.Get(paramQuery))
-	if !utf8.ValidString(r.Query) {
-		return r, search.Invalid(paramQuery, "q is not valid UTF-8")
-	}
-	if n := utf8.RuneCountInString(r.Query); n > search.MaxQueryLength {
-		return r, search.Invalid(paramQuery, "q is %d characters long; the limit is %d", n, search.MaxQueryLength)
-	}
+	r.Query = strings.TrimLeftFunc(values.Get(paramQuery), unicode.IsSpace)
 	if v := strings.TrimSpace(values.Get(paramLimit)); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > search.MaxSuggestLimit {
-			return r, search.Invalid(paramLimit, "limit must be a whole number between 1 and %d", search.MaxSuggestLimit)
+		if err != nil || n == 0 {
+			n = -1 // out of range: Normalize says what limit must be
 		}
 		r.Limit = n
 	}
-	return r, nil
+	return r, r.Normalize()
 }
 
 // Names people reach for that the API spells differently.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -25,8 +26,9 @@ func day(s string) time.Time {
 // defaults is the request every absent parameter leaves.
 func defaults() search.Request {
 	return search.Request{
+		Facets:    search.DefaultFacets(),
 		FacetSize: search.DefaultFacetSize,
-		Sort:      "relevance",
+		Sort:      search.SortRelevance,
 		Page:      1,
 		PerPage:   search.DefaultPerPage,
 		AsOf:      day("2024-06-15"),
@@ -119,7 +121,7 @@ func TestParseSearchQueryErrors(t *testing.T) {
 		{"highlight not boolean", "highlight=yes", "highlight", "highlight must be true or false"},
 		{"unknown status", "status=activ", "status", `status "activ" is not one of active, ended, upcoming (did you mean "active"?)`},
 		{"unknown kind", "kind=projects", "kind", `(did you mean "project"?)`},
-		{"too many filter values", strings.Repeat("country=x&", search.MaxFilterValues+1), "country", "country has 101 values; the limit is 100"},
+		{"too many filter values", manyCountries(search.MaxFilterValues + 1), "country", "country has 101 values; the limit is 100"},
 		{"filter value too long", "partner=" + strings.Repeat("p", 513), "partner", "longer than 512"},
 		{"invalid UTF-8", "q=%ff", "q", "not valid UTF-8"},
 	}
@@ -250,4 +252,13 @@ func TestParseSuggestQuery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyCountries is a query string with n different country values.
+func manyCountries(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "country=c%d&", i)
+	}
+	return b.String()
 }

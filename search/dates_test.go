@@ -157,7 +157,7 @@ func TestPartialDates(t *testing.T) {
 
 	t.Run("sort", func(t *testing.T) {
 		for _, test := range []struct {
-			sort string
+			sort search.Sort
 			want []string // the dated ones in order; the others follow in any order
 			rest int
 		}{

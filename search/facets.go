@@ -172,17 +172,17 @@ func (p *plan) browseOrder() (index.BrowseOrder, bool) {
 		return index.BrowseOrder{}, false
 	}
 	switch s := p.req.Sort; s {
-	case "relevance":
+	case SortRelevance:
 		// No text to rank by: projects first, newest first.
 		o := index.BrowseOrder{Field: index.FieldStart, Desc: true}
 		if p.demote {
 			o.First = &index.Condition{Field: index.FieldKind, Value: index.KindProject}
 		}
 		return o, true
-	case "start", "-start":
-		return index.BrowseOrder{Field: index.FieldStart, Desc: s[0] == '-'}, true
-	case "end", "-end":
-		return index.BrowseOrder{Field: index.FieldEnd, Desc: s[0] == '-'}, true
+	case SortStart, SortStartDesc:
+		return index.BrowseOrder{Field: index.FieldStart, Desc: s == SortStartDesc}, true
+	case SortEnd, SortEndDesc:
+		return index.BrowseOrder{Field: index.FieldEnd, Desc: s == SortEndDesc}, true
 	}
 	return index.BrowseOrder{}, false
 }
@@ -214,7 +214,7 @@ func (e *Engine) browse(ctx context.Context, p *plan, order index.BrowseOrder) (
 // field at a million documents).
 func (e *Engine) Warm(ctx context.Context) error {
 	var fields []string
-	for _, f := range DefaultFacets {
+	for _, f := range defaultFacets {
 		if field, ok := facetFields[f]; ok {
 			fields = append(fields, field)
 		}

@@ -5,7 +5,11 @@ package search
 
 import (
 	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/input"
@@ -22,14 +26,41 @@ const (
 	FieldStatus  = "status"
 )
 
-// FilterFields lists every filterable and facetable field.
-var FilterFields = []string{FieldCountry, FieldRegion, FieldSector, FieldArea, FieldPartner, FieldKind, FieldStatus}
+var (
+	filterFields  = []string{FieldCountry, FieldRegion, FieldSector, FieldArea, FieldPartner, FieldKind, FieldStatus}
+	defaultFacets = []string{FieldCountry, FieldSector, FieldArea, FieldStatus}
+	sortOrders    = []Sort{SortRelevance, SortStart, SortStartDesc, SortEnd, SortEndDesc, SortTitle, SortTitleDesc}
+)
 
-// DefaultFacets are computed when a request does not choose.
-var DefaultFacets = []string{FieldCountry, FieldSector, FieldArea, FieldStatus}
+// FilterFields lists every filterable and facetable field (a copy).
+func FilterFields() []string { return slices.Clone(filterFields) }
 
-// Sort orders a request may ask for.
-var SortOrders = []string{"relevance", "start", "-start", "end", "-end", "title", "-title"}
+// DefaultFacets are computed when a request does not choose (a copy).
+func DefaultFacets() []string { return slices.Clone(defaultFacets) }
+
+// Sort is the order of a search's hits: by relevance, or by a field,
+// ascending, or descending with a leading "-".
+type Sort string
+
+// The sort orders a request may ask for.
+const (
+	SortRelevance Sort = "relevance"
+	SortStart     Sort = "start"
+	SortStartDesc Sort = "-start"
+	SortEnd       Sort = "end"
+	SortEndDesc   Sort = "-end"
+	SortTitle     Sort = "title"
+	SortTitleDesc Sort = "-title"
+)
+
+// SortOrders names every sort order, as the API spells them.
+func SortOrders() []string {
+	out := make([]string, len(sortOrders))
+	for i, s := range sortOrders {
+		out[i] = string(s)
+	}
+	return out
+}
 
 // Limits a request is checked against.
 const (
@@ -66,7 +97,7 @@ type Request struct {
 	// Facets to compute; nil = DefaultFacets, empty non-nil = none.
 	Facets    []string `json:"facets"`
 	FacetSize int      `json:"facet_size"`
-	Sort      string   `json:"sort"`
+	Sort      Sort     `json:"sort"`
 	Page      int      `json:"page"`
 	PerPage   int      `json:"per_page"`
 	// NoHighlight turns highlighting off (it is on by default).
@@ -161,6 +192,25 @@ type SuggestRequest struct {
 	Limit int
 }
 
+// Normalize checks a suggestion request and fills its default limit; like
+// Request.Normalize, the one place it is checked. The query is not
+// trimmed: a trailing space says the last word is finished.
+func (r *SuggestRequest) Normalize() error {
+	if !utf8.ValidString(r.Query) {
+		return Invalid("q", "q is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(r.Query); n > MaxQueryLength {
+		return Invalid("q", "q is %d characters long; the limit is %d", n, MaxQueryLength)
+	}
+	switch {
+	case r.Limit == 0:
+		r.Limit = DefaultSuggestLimit
+	case r.Limit < 1 || r.Limit > MaxSuggestLimit:
+		return Invalid("limit", "limit must be a whole number between 1 and %d", MaxSuggestLimit)
+	}
+	return nil
+}
+
 // Limits for suggestions.
 const (
 	DefaultSuggestLimit = 8
@@ -184,4 +234,112 @@ type SuggestResponse struct {
 	Query       string       `json:"query"`
 	Suggestions []Suggestion `json:"suggestions"`
 	TookMs      float64      `json:"took_ms"`
+}
+
+// closedValues are the filter fields whose values come from a fixed set, so
+// a typo is caught instead of silently matching nothing.
+var closedValues = map[string][]string{
+	FieldKind:   {index.KindProject, index.KindInitiative, index.KindPartner},
+	FieldStatus: {StatusActive, StatusEnded, StatusUpcoming},
+}
+
+// Normalize checks a request and fills its defaults, so a response echoes
+// what was run. It is the one place a search request is checked: the
+// engine runs it on every search, and the HTTP layer, which only decodes
+// the wire into a Request, runs it to refuse a bad request before anything
+// else. Every error is an *InvalidError naming the parameter and the fix.
+// Empty filter values are dropped (an HTML form sends empty fields), and
+// the values of a filter are counted once each.
+func (r *Request) Normalize() error {
+	r.Query = strings.TrimSpace(r.Query)
+	if !utf8.ValidString(r.Query) {
+		return Invalid("q", "q is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(r.Query); n > MaxQueryLength {
+		return Invalid("q", "q is %d characters long; the limit is %d", n, MaxQueryLength)
+	}
+	var clean map[string][]string
+	for _, f := range slices.Sorted(maps.Keys(r.Filters)) {
+		if !slices.Contains(filterFields, f) {
+			return Invalid(f, "unknown filter %q%s; filters are %s", input.Clip(f), input.DidYouMean(f, filterFields), strings.Join(filterFields, ", "))
+		}
+		var vals []string
+		for _, v := range r.Filters[f] {
+			if v = strings.TrimSpace(v); v == "" {
+				continue
+			}
+			if !utf8.ValidString(v) {
+				return Invalid(f, "%s is not valid UTF-8", f)
+			}
+			if utf8.RuneCountInString(v) > MaxQueryLength {
+				return Invalid(f, "a %s value is longer than %d characters", f, MaxQueryLength)
+			}
+			if allowed, ok := closedValues[f]; ok && !slices.Contains(allowed, v) {
+				return Invalid(f, "%s %q is not one of %s%s", f, input.Clip(v), strings.Join(allowed, ", "), input.DidYouMean(v, allowed))
+			}
+			if !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) > MaxFilterValues {
+			return Invalid(f, "%s has %d values; the limit is %d", f, len(vals), MaxFilterValues)
+		}
+		if len(vals) > 0 {
+			if clean == nil {
+				clean = map[string][]string{}
+			}
+			slices.Sort(vals)
+			clean[f] = vals
+		}
+	}
+	r.Filters = clean
+	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
+		return Invalid("to", "to %s is before from %s", r.To.Format(index.DateLayout), r.From.Format(index.DateLayout))
+	}
+	if r.Facets == nil {
+		r.Facets = DefaultFacets()
+	}
+	facets := []string{}
+	for _, f := range r.Facets {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !slices.Contains(filterFields, f) {
+			return Invalid("facets", "unknown facet %q%s; facets are %s", input.Clip(f), input.DidYouMean(f, filterFields), strings.Join(filterFields, ", "))
+		}
+		if !slices.Contains(facets, f) {
+			facets = append(facets, f)
+		}
+	}
+	r.Facets = facets
+	switch {
+	case r.FacetSize == 0:
+		r.FacetSize = DefaultFacetSize
+	case r.FacetSize < 1 || r.FacetSize > MaxFacetSize:
+		return Invalid("facet_size", "facet_size must be between 1 and %d", MaxFacetSize)
+	}
+	r.Sort = Sort(strings.TrimSpace(string(r.Sort)))
+	if r.Sort == "" {
+		r.Sort = SortRelevance
+	}
+	if !slices.Contains(sortOrders, r.Sort) {
+		names := SortOrders()
+		return Invalid("sort", "sort %q is not one of %s%s", input.Clip(string(r.Sort)), strings.Join(names, ", "), input.DidYouMean(string(r.Sort), names))
+	}
+	switch {
+	case r.PerPage == 0:
+		r.PerPage = DefaultPerPage
+	case r.PerPage < 1 || r.PerPage > MaxPerPage:
+		return Invalid("per_page", "per_page must be between 1 and %d", MaxPerPage)
+	}
+	switch {
+	case r.Page == 0:
+		r.Page = 1
+	case r.Page < 1:
+		return Invalid("page", "page must be 1 or more")
+	}
+	if r.Page > MaxDepth/r.PerPage {
+		return Invalid("page", "page %d with per_page %d goes past the first %d results; narrow the search instead", r.Page, r.PerPage, MaxDepth)
+	}
+	return nil
 }

@@ -28,90 +28,6 @@ var facetFields = map[string]string{
 	FieldKind:    index.FieldKind,
 }
 
-// normalize checks a request and fills its defaults.
-func (e *Engine) normalize(r *Request) error {
-	r.Query = strings.TrimLeftFunc(r.Query, unicode.IsSpace)
-	if n := utf8.RuneCountInString(r.Query); n > MaxQueryLength {
-		return Invalid("q", "q is %d characters long; at most %d are allowed", n, MaxQueryLength)
-	}
-	if !utf8.ValidString(r.Query) {
-		return Invalid("q", "q is not valid UTF-8")
-	}
-	clean := map[string][]string{}
-	for _, f := range sortedKeys(r.Filters) {
-		if !contains(FilterFields, f) {
-			return Invalid(f, "unknown filter %q; filters are %s", f, strings.Join(FilterFields, ", "))
-		}
-		var vals []string
-		for _, v := range r.Filters[f] {
-			v = strings.TrimSpace(v)
-			if v == "" {
-				return Invalid(f, "%s filter has an empty value", f)
-			}
-			if f == FieldStatus && v != StatusActive && v != StatusEnded && v != StatusUpcoming {
-				return Invalid(f, "status %q is not one of active, ended, upcoming", v)
-			}
-			if f == FieldKind && v != index.KindProject && v != index.KindInitiative && v != index.KindPartner {
-				return Invalid(f, "kind %q is not one of project, initiative, partner", v)
-			}
-			if !contains(vals, v) {
-				vals = append(vals, v)
-			}
-		}
-		if len(vals) > MaxFilterValues {
-			return Invalid(f, "%s filter has %d values; at most %d are allowed", f, len(vals), MaxFilterValues)
-		}
-		if len(vals) > 0 {
-			clean[f] = vals
-		}
-	}
-	r.Filters = clean
-	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
-		return Invalid("to", "to %s is before from %s", r.To.Format(index.DateLayout), r.From.Format(index.DateLayout))
-	}
-	if r.Facets == nil {
-		r.Facets = DefaultFacets
-	}
-	var facets []string
-	for _, f := range r.Facets {
-		if !contains(FilterFields, f) {
-			return Invalid("facets", "unknown facet %q; facets are %s", f, strings.Join(FilterFields, ", "))
-		}
-		if !contains(facets, f) {
-			facets = append(facets, f)
-		}
-	}
-	r.Facets = facets
-	switch {
-	case r.FacetSize == 0:
-		r.FacetSize = DefaultFacetSize
-	case r.FacetSize < 1 || r.FacetSize > MaxFacetSize:
-		return Invalid("facet_size", "facet_size must be between 1 and %d", MaxFacetSize)
-	}
-	if r.Sort == "" {
-		r.Sort = "relevance"
-	}
-	if !contains(SortOrders, r.Sort) {
-		return Invalid("sort", "unknown sort %q; sorts are %s", r.Sort, strings.Join(SortOrders, ", "))
-	}
-	switch {
-	case r.Page == 0:
-		r.Page = 1
-	case r.Page < 1:
-		return Invalid("page", "page must be 1 or more")
-	}
-	switch {
-	case r.PerPage == 0:
-		r.PerPage = DefaultPerPage
-	case r.PerPage < 1 || r.PerPage > MaxPerPage:
-		return Invalid("per_page", "per_page must be between 1 and %d", MaxPerPage)
-	}
-	if r.Page > MaxDepth/r.PerPage {
-		return Invalid("page", "page %d with per_page %d goes past the first %d hits; narrow the search instead", r.Page, r.PerPage, MaxDepth)
-	}
-	return nil
-}
-
 func day(t time.Time) time.Time {
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
@@ -243,7 +159,7 @@ const pageWeight = 0.3
 // Search runs one request.
 func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 	began := time.Now()
-	if err := e.normalize(&r); err != nil {
+	if err := r.Normalize(); err != nil {
 		return nil, err
 	}
 	p := &plan{req: &r, asOf: day(r.AsOf)}
@@ -419,7 +335,7 @@ func (e *Engine) hitsRequest(p *plan, from, size int) *bleve.SearchRequest {
 	browse := len(p.clauses) == 0
 	// Browsing a corpus of projects only, every score is the same: skip
 	// scoring and sort by date alone.
-	if browse && !p.demote && p.req.Sort == "relevance" {
+	if browse && !p.demote && p.req.Sort == SortRelevance {
 		req.Score = bleve.ScoreNone
 		req.SortByCustom(sortOrder("-start", false))
 		return req
@@ -525,18 +441,18 @@ func highlighted(q query.Query, out []query.Query) []query.Query {
 
 // sortOrder ends field sorts in the document id, so equal keys page
 // stably.
-func sortOrder(s string, browse bool) bsearch.SortOrder {
+func sortOrder(s Sort, browse bool) bsearch.SortOrder {
 	date := func(field string, desc bool) bsearch.SearchSort {
 		return &bsearch.SortField{Field: field, Type: bsearch.SortFieldAsDate, Desc: desc, Missing: bsearch.SortFieldMissingLast}
 	}
 	id := &bsearch.SortDocID{}
 	switch s {
-	case "start", "-start":
-		return bsearch.SortOrder{date(index.FieldStart, s[0] == '-'), id}
-	case "end", "-end":
-		return bsearch.SortOrder{date(index.FieldEnd, s[0] == '-'), id}
-	case "title", "-title":
-		return bsearch.SortOrder{&bsearch.SortField{Field: index.FieldTitleSort, Type: bsearch.SortFieldAsString, Desc: s[0] == '-', Missing: bsearch.SortFieldMissingLast}, id}
+	case SortStart, SortStartDesc:
+		return bsearch.SortOrder{date(index.FieldStart, s == SortStartDesc), id}
+	case SortEnd, SortEndDesc:
+		return bsearch.SortOrder{date(index.FieldEnd, s == SortEndDesc), id}
+	case SortTitle, SortTitleDesc:
+		return bsearch.SortOrder{&bsearch.SortField{Field: index.FieldTitleSort, Type: bsearch.SortFieldAsString, Desc: s == SortTitleDesc, Missing: bsearch.SortFieldMissingLast}, id}
 	}
 	// Browsing has no text to rank by: projects first, newest first.
 	if browse {

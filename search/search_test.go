@@ -397,14 +397,14 @@ func TestHighlightsEscapeHTML(t *testing.T) {
 func TestSortAndPaging(t *testing.T) {
 	e := mustSeedEngine(t)
 	base := search.Request{Filters: map[string][]string{"kind": {"project"}}, Facets: []string{}, PerPage: 100}
-	for _, s := range []string{"start", "-start", "end", "-end", "title", "-title"} {
+	for _, s := range []search.Sort{search.SortStart, search.SortStartDesc, search.SortEnd, search.SortEndDesc, search.SortTitle, search.SortTitleDesc} {
 		r := base
 		r.Sort = s
 		res := mustSearch(t, e, r)
 		for i := 1; i < len(res.Hits); i++ {
 			a, b := res.Hits[i-1], res.Hits[i]
 			var ka, kb string
-			switch strings.TrimPrefix(s, "-") {
+			switch strings.TrimPrefix(string(s), "-") {
 			case "start":
 				ka, kb = *a.Start, *b.Start
 			case "end":

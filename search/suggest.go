@@ -6,7 +6,6 @@ import (
 	"html"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -23,17 +22,8 @@ const maxTitleSuggestions = 3
 // nothing completes it), then titles of documents that match as typed.
 func (e *Engine) Suggest(ctx context.Context, r SuggestRequest) (*SuggestResponse, error) {
 	began := time.Now()
-	switch {
-	case r.Limit == 0:
-		r.Limit = DefaultSuggestLimit
-	case r.Limit < 1 || r.Limit > MaxSuggestLimit:
-		return nil, Invalid("limit", "limit must be between 1 and %d", MaxSuggestLimit)
-	}
-	if n := utf8.RuneCountInString(r.Query); n > MaxQueryLength {
-		return nil, Invalid("q", "q is %d characters long; at most %d are allowed", n, MaxQueryLength)
-	}
-	if !utf8.ValidString(r.Query) {
-		return nil, Invalid("q", "q is not valid UTF-8")
+	if err := r.Normalize(); err != nil {
+		return nil, err
 	}
 	resp := &SuggestResponse{Query: r.Query, Suggestions: []Suggestion{}}
 	toks := e.tokens(r.Query, index.AnalyzerWords)
