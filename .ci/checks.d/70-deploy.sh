@@ -3,7 +3,7 @@
 # Prometheus config, rules and their unit tests with promtool, the
 # Alertmanager config with amtool, the Kubernetes manifests rendered with
 # kubectl kustomize, then the end-to-end run of searchd under a real
-# Prometheus. The Go tests in cmd/deploycheck (run by go test ./... before
+# Prometheus. The Go tests in tools/deploycheck (run by .ci/run before
 # this) check the manifests, dashboard and rules against the service itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,7 +1,7 @@
 // Command deploycheck checks that the Grafana dashboard and the Prometheus
 // rules and alerts in deploy/ only read metrics a running searchd exposes:
 //
-//	go run ./cmd/deploycheck -metrics http://localhost:8080/metrics
+//	(cd tools && go run ./deploycheck -metrics http://localhost:8080/metrics)
 //
 // It prints one line per expression that reads a metric the service does
 // not expose (nor a recording rule records) and exits 1 if there is any.

@@ -20,7 +20,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite deploy/k8s/prometheusrule.yaml from the rule files")
 
-// The tests run in cmd/deploycheck.
+// The tests run in tools/deploycheck.
 const (
 	repoRoot  = "../.."
 	deployDir = "../../deploy"

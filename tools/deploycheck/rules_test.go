@@ -271,7 +271,7 @@ func prometheusRuleYAML(tb testing.TB) []byte {
 	tb.Helper()
 	var b bytes.Buffer
 	b.WriteString(`# Generated from ../prometheus/rules.yml and ../prometheus/alerts.yml by
-#   go test ./cmd/deploycheck -run TestPrometheusRule -update
+#   (cd tools && go test ./deploycheck -run TestPrometheusRule -update)
 # Edit those files, not this one; the test fails when they differ.
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
@@ -314,7 +314,7 @@ func TestPrometheusRule(t *testing.T) {
 	}
 	got := mustRead(t, name)
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is out of date with the rule files; run go test ./cmd/deploycheck -run TestPrometheusRule -update (-want +got):\n%s", name, diff)
+		t.Errorf("%s is out of date with the rule files; run (cd tools && go test ./deploycheck -run TestPrometheusRule -update) (-want +got):\n%s", name, diff)
 	}
 	var pr monitoringv1.PrometheusRule
 	if err := yaml.UnmarshalStrict(got, &pr); err != nil {
