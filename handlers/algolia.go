@@ -163,9 +163,6 @@ func (s *server) runAlgolia(r *http.Request, queries []*algoliaQuery) ([]any, er
 		}
 		answers[i] = resp
 		results[i] = q.result(resp, resp.Total, resp.TookMs)
-		if q.analytics {
-			s.countSearch(resp)
-		}
 		if !info.hasHits {
 			info.hits, info.hasHits = resp.Total, true
 		}
@@ -173,14 +170,14 @@ func (s *server) runAlgolia(r *http.Request, queries []*algoliaQuery) ([]any, er
 	return results, nil
 }
 
-// algoliaSearch runs one mapped query, timed as /v1's searches are.
+// algoliaSearch runs one mapped query. A query with analytics off is a
+// client's own (InstantSearch's helper queries): the engine leaves it out
+// of the quality metrics.
 func (s *server) algoliaSearch(ctx context.Context, q *algoliaQuery) (*search.Response, error) {
-	kind := kindQuery
-	if q.req.Query == "" {
-		kind = kindBrowse
-	}
-	resp, err := timed(s, ctx, kind, func(ctx context.Context) (*search.Response, error) {
-		return s.engine.Search(ctx, q.req)
+	req := q.req
+	req.Untracked = !q.analytics
+	resp, err := timed(ctx, func(ctx context.Context) (*search.Response, error) {
+		return s.engine.Search(ctx, req)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("algolia query: %w", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/seedengine"
@@ -36,8 +37,11 @@ type algoliaCase struct {
 // runs it, on the tests' day.
 func mustSeedService(tb testing.TB, cfg Config) *testService {
 	tb.Helper()
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
 	if cfg.Engine == nil {
-		cfg.Engine = mustSeedEngine(tb)
+		cfg.Engine = mustSeedEngineOn(tb, cfg.Registry)
 	}
 	return mustService(tb, cfg)
 }
@@ -45,12 +49,18 @@ func mustSeedService(tb testing.TB, cfg Config) *testService {
 // mustSeedEngine is the engine over the seed documents.
 func mustSeedEngine(tb testing.TB) *search.Engine {
 	tb.Helper()
+	return mustSeedEngineOn(tb, nil)
+}
+
+// mustSeedEngineOn is mustSeedEngine with its metrics registered on reg.
+func mustSeedEngineOn(tb testing.TB, reg prometheus.Registerer) *search.Engine {
+	tb.Helper()
 	ix, err := index.Open("", index.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = ix.Close() })
-	eng, err := seedengine.New(ix, search.Options{Now: func() time.Time { return testNow }})
+	eng, err := seedengine.New(ix, search.Options{Now: func() time.Time { return testNow }, Registerer: reg})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/search"
@@ -195,8 +196,9 @@ func (c *countingEngine) Search(ctx context.Context, r search.Request) (*search.
 // disjunctive counts with one engine search for the three, and the answers
 // are those /v1 gives to each question asked alone.
 func TestAlgoliaExtraFacetQueriesAreNotSearchedAgain(t *testing.T) {
-	eng := &countingEngine{Engine: mustSeedEngine(t)}
-	s := mustService(t, Config{Engine: eng})
+	reg := prometheus.NewRegistry()
+	eng := &countingEngine{Engine: mustSeedEngineOn(t, reg)}
+	s := mustService(t, Config{Engine: eng, Registry: reg})
 	const tags = `"highlightPreTag":"__ais-highlight__","highlightPostTag":"__/ais-highlight__"`
 	main := `{"indexName":"projects","query":"workers","facets":["country","sector"],"facetFilters":[["country:Mexico","country:Peru"],["sector:Mining"]],"hitsPerPage":10,"maxValuesPerFacet":20,` + tags + `}`
 	country := `{"indexName":"projects","query":"workers","facets":"country","facetFilters":[["sector:Mining"]],"hitsPerPage":0,"page":0,"analytics":false,"clickAnalytics":false,"maxValuesPerFacet":20,` + tags + `}`
@@ -262,7 +264,7 @@ func metricValues(t *testing.T, s *testService) metricsSnapshot {
 	t.Helper()
 	f := scrape(t, s)
 	var m metricsSnapshot
-	for _, kind := range []string{kindQuery, kindBrowse} {
+	for _, kind := range []string{"query", "browse"} {
 		if h := series(f, "search_duration_seconds", map[string]string{"kind": kind}); h != nil {
 			m.durations += float64(h.GetHistogram().GetSampleCount())
 		}

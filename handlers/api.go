@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/mpower/labor-search/search"
 )
@@ -63,7 +62,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 
 // engineCall runs one search or suggestion under the concurrency limit and
 // the search deadline, timing the engine alone for search_duration_seconds.
-func engineCall[T any](s *server, r *http.Request, kind string, call func(ctx context.Context) (T, error)) (T, error) {
+func engineCall[T any](s *server, r *http.Request, call func(ctx context.Context) (T, error)) (T, error) {
 	release, err := s.acquire()
 	if err != nil {
 		var zero T
@@ -72,7 +71,7 @@ func engineCall[T any](s *server, r *http.Request, kind string, call func(ctx co
 	defer release()
 	ctx, cancel := context.WithTimeout(r.Context(), s.searchTimeout)
 	defer cancel()
-	return timed(s, ctx, kind, call)
+	return timed(ctx, call)
 }
 
 // acquire takes one of the slots that bound searches in flight, or says
@@ -88,13 +87,11 @@ func (s *server) acquire() (release func(), err error) {
 	}
 }
 
-// timed runs one engine call under ctx, recording its time in
-// search_duration_seconds.
-func timed[T any](s *server, ctx context.Context, kind string, call func(ctx context.Context) (T, error)) (T, error) {
+// timed runs one engine call under ctx (the engine records its own time
+// in search_duration_seconds).
+func timed[T any](ctx context.Context, call func(ctx context.Context) (T, error)) (T, error) {
 	var zero T
-	start := time.Now()
 	res, err := call(ctx)
-	s.metrics.searchDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 	if err != nil && ctx.Err() != nil {
 		// Whatever the engine said, the cause is the deadline (or the client
 		// leaving, which nobody will read).
@@ -131,11 +128,7 @@ func (s *server) searchPOST(r *http.Request) (*reply, error) {
 }
 
 func (s *server) runSearch(r *http.Request, req search.Request) (*reply, error) {
-	kind := kindQuery
-	if req.Query == "" {
-		kind = kindBrowse
-	}
-	resp, err := engineCall(s, r, kind, func(ctx context.Context) (*search.Response, error) {
+	resp, err := engineCall(s, r, func(ctx context.Context) (*search.Response, error) {
 		return s.engine.Search(ctx, req)
 	})
 	if err != nil {
@@ -143,7 +136,6 @@ func (s *server) runSearch(r *http.Request, req search.Request) (*reply, error) 
 	}
 	info := infoFrom(r.Context())
 	info.hits, info.hasHits = resp.Total, true
-	s.countSearch(resp)
 	if resp.Hits == nil {
 		resp.Hits = []search.Hit{}
 	}
@@ -151,17 +143,6 @@ func (s *server) runSearch(r *http.Request, req search.Request) (*reply, error) 
 		resp.Facets = map[string][]search.FacetValue{}
 	}
 	return ok(resp), nil
-}
-
-// countSearch records a visitor's search in the search metrics.
-func (s *server) countSearch(resp *search.Response) {
-	s.metrics.hits.Observe(float64(resp.Total))
-	if resp.Total == 0 {
-		s.metrics.zeroResults.Inc()
-	}
-	if resp.DidYouMean != "" {
-		s.metrics.didYouMean.Inc()
-	}
 }
 
 func (s *server) suggest(r *http.Request) (*reply, error) {
@@ -173,7 +154,7 @@ func (s *server) suggest(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := engineCall(s, r, kindSuggest, func(ctx context.Context) (*search.SuggestResponse, error) {
+	resp, err := engineCall(s, r, func(ctx context.Context) (*search.SuggestResponse, error) {
 		return s.engine.Suggest(ctx, req)
 	})
 	if err != nil {

@@ -45,6 +45,12 @@ func testDocs() []index.Document {
 // marks documents written without countries, so a test can see enrichment.
 func mustEngine(tb testing.TB, docs ...index.Document) *search.Engine {
 	tb.Helper()
+	return mustEngineOn(tb, nil, docs...)
+}
+
+// mustEngineOn is mustEngine with its metrics registered on reg.
+func mustEngineOn(tb testing.TB, reg prometheus.Registerer, docs ...index.Document) *search.Engine {
+	tb.Helper()
 	ix, err := index.Open("", index.Options{})
 	if err != nil {
 		tb.Fatal(err)
@@ -53,6 +59,7 @@ func mustEngine(tb testing.TB, docs ...index.Document) *search.Engine {
 	eng, err := search.New(ix, search.Options{
 		Now:           func() time.Time { return testNow },
 		ResponseCache: search.DefaultResponseCache,
+		Registerer:    reg,
 		Enrich: func(d *index.Document) {
 			if len(d.Countries) == 0 && strings.Contains(d.Description, "Peru") {
 				d.Countries = []string{"Peru"}
@@ -99,11 +106,11 @@ type testService struct {
 // logger, clock and key when cfg leaves them empty.
 func mustService(tb testing.TB, cfg Config) *testService {
 	tb.Helper()
-	if cfg.Engine == nil {
-		cfg.Engine = mustEngine(tb, testDocs()...)
-	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Engine == nil {
+		cfg.Engine = mustEngineOn(tb, cfg.Registry, testDocs()...)
 	}
 	log := &syncBuffer{}
 	if cfg.Logger == nil {

@@ -41,8 +41,9 @@ type Options struct {
 	// benchmarks of computed answers need. Search-as-you-type traffic is
 	// mostly unique, so the cache helps browsing far more than typing.
 	ResponseCache int
-	// Registerer, when set, receives the engine's metrics (the response
-	// cache's hits and misses).
+	// Registerer, when set, receives the engine's metrics: search time by
+	// kind, hits, zero results, did-you-mean, and the response cache's
+	// hits and misses.
 	Registerer prometheus.Registerer
 }
 
@@ -73,6 +74,7 @@ type Engine struct {
 	responses *lru[*Response]
 	// cacheLookups counts response cache hits and misses; nil when off.
 	cacheHits, cacheMisses prometheus.Counter
+	metrics                *metrics
 }
 
 const internalAcronyms = "acronyms"
@@ -85,7 +87,11 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 	if opts.ResponseCache < 0 {
 		return nil, fmt.Errorf("response cache of %d entries: want 0 (off) or more", opts.ResponseCache)
 	}
-	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}, metrics: m}
 	if opts.ResponseCache > 0 {
 		e.responses = newLRU[*Response](opts.ResponseCache)
 		lookups := prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -110,6 +110,11 @@ type Request struct {
 	// PerPage would (PerPage still decides whether partial matches join),
 	// without ranking: for facet counts alone.
 	CountOnly bool `json:"count_only,omitempty"`
+	// Untracked marks a search a client makes on its own rather than one a
+	// visitor typed (InstantSearch's helper queries, with analytics off):
+	// it is timed but left out of the hits, zero-result and did-you-mean
+	// counts. It does not change the answer.
+	Untracked bool `json:"-"`
 }
 
 // InvalidError is a problem with a request that the caller can fix; the

@@ -162,6 +162,20 @@ func (e *Engine) Search(ctx context.Context, r Request) (*Response, error) {
 	if err := r.Normalize(); err != nil {
 		return nil, err
 	}
+	kind := kindQuery
+	if r.Query == "" {
+		kind = kindBrowse
+	}
+	defer e.metrics.observe(kind, began)
+	resp, err := e.search(ctx, r, began)
+	if err == nil && !r.CountOnly && !r.Untracked {
+		e.metrics.count(resp)
+	}
+	return resp, err
+}
+
+// search answers a normalised request.
+func (e *Engine) search(ctx context.Context, r Request, began time.Time) (*Response, error) {
 	p := &plan{req: &r, asOf: day(r.AsOf)}
 	if r.AsOf.IsZero() {
 		p.asOf = day(e.now())

@@ -25,6 +25,7 @@ func (e *Engine) Suggest(ctx context.Context, r SuggestRequest) (*SuggestRespons
 	if err := r.Normalize(); err != nil {
 		return nil, err
 	}
+	defer e.metrics.observe(kindSuggest, began)
 	resp := &SuggestResponse{Query: r.Query, Suggestions: []Suggestion{}}
 	toks := e.tokens(r.Query, index.AnalyzerWords)
 	if len(toks) == 0 || len(toks) > MaxQueryWords {

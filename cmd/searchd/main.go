@@ -179,7 +179,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
 		return err
 	}
-	indexMetrics, err := handlers.NewIndexMetrics(reg, nil)
+	indexMetrics, err := index.NewMetrics(reg, nil)
 	if err != nil {
 		return err
 	}
