@@ -250,10 +250,40 @@ var phraseFields = textFields[:2]
 // phraseGroup matches a phrase in the title or the description, through
 // the index's phrase queries, which remember per snapshot which documents
 // hold a phrase.
+//
+// The metadata lists have no term vectors; a value there is a few words
+// ("Child labour"), so a phrase matches one when all its words are in the
+// same list. Without it a record tagged with the phrase but not saying it
+// in its text is missed by every synonym and translation of it ("trabajo
+// infantil" never reached a record whose area is Child labour).
 func (e *Engine) phraseGroup(phrase string, boost float64) query.Query {
-	qs := make([]query.Query, 0, len(phraseFields))
+	return e.phraseIn(phrase, boost, true)
+}
+
+// quotedGroup matches a phrase the visitor quoted: in the text only, word
+// for word and in order, as quotes promise.
+func (e *Engine) quotedGroup(phrase string, boost float64) query.Query {
+	return e.phraseIn(phrase, boost, false)
+}
+
+func (e *Engine) phraseIn(phrase string, boost float64, metadata bool) query.Query {
+	qs := make([]query.Query, 0, len(textFields))
 	for _, f := range phraseFields {
 		qs = append(qs, e.ix.NewPhrase(phrase, f.field, f.weight*boost))
+	}
+	toks := e.tokens(phrase, index.AnalyzerText)
+	if !metadata || len(toks) < 2 {
+		return bleve.NewDisjunctionQuery(qs...)
+	}
+	for _, f := range textFields[len(phraseFields):] {
+		words := make([]query.Query, len(toks))
+		for i, t := range toks {
+			tq := bleve.NewTermQuery(t.term)
+			tq.SetField(f.field)
+			tq.SetBoost(f.weight * boost)
+			words[i] = tq
+		}
+		qs = append(qs, bleve.NewConjunctionQuery(words...))
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }
@@ -345,7 +375,7 @@ func (e *Engine) unitClause(u unit, v *vocab, exp []expansion) (query.Query, []q
 		if len(u.words) == 1 {
 			return e.wordClause(u.words[0], nil, false, nil, nil), nil
 		}
-		return e.phraseGroup(u.raw, boostExact), nil
+		return e.quotedGroup(u.raw, boostExact), nil
 	}
 	if len(u.words) == 1 {
 		return e.wordClause(u.words[0], u.alts, u.prefix, v, &exp[0]), nil

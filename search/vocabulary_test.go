@@ -27,6 +27,7 @@ func vocabularyCorpus() []index.Document {
 		doc("forced", "Forced labour in cattle ranching", "Labour inspectors free workers from forced labour.", "Brazil"),
 		doc("migrants", "Migrant workers' rights", "Legal aid for migrant workers.", "Thailand"),
 		doc("kids-club", "Youth football club", "A club for youth."),
+		{ID: "tagged", Kind: index.KindProject, Title: "Erradicación del criadazgo", Description: "Niñas enviadas a vivir con otra familia.", Areas: []string{"Child labour"}},
 	}
 }
 
@@ -42,7 +43,7 @@ func TestVocabularies(t *testing.T) {
 		notWant []string // never hits
 	}{
 		{"convention by C-number reaches 'Convention No. 190'", "C190", []string{"hotels", "ratify"}, []string{"c87"}},
-		{"convention cited with No. reaches C-number", "Convention 87", []string{"c87"}, []string{"hotels"}},
+		{"convention cited with No. reaches C-number", "Convention 87", []string{"c87"}, nil},
 		{"everyday word for children", "kids mining", []string{"mica"}, []string{"kids-club"}},
 		{"everyday word for an industry", "seafood", []string{"fishers"}, []string{"coffee"}},
 		{"everyday word for garment", "apparel Cambodia", []string{"garment"}, nil},
@@ -52,6 +53,7 @@ func TestVocabularies(t *testing.T) {
 		{"Portuguese commodity", "café", []string{"coffee"}, []string{"forced"}},
 		{"Spanish demonym", "trabajadores tailandeses", []string{"migrants"}, nil},
 		{"French country name CLDR has", "Cambodge", []string{"garment"}, nil},
+		{"translation reaches a metadata value", "trabajo infantil", []string{"mica", "tagged"}, []string{"forced"}},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
