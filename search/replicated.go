@@ -1,0 +1,63 @@
+package search
+
+import (
+	"errors"
+
+	"github.com/mpower/labor-search/index"
+)
+
+// Errors of the replicated write path, for the handlers to map to statuses.
+var (
+	// ErrUnavailable: the write log cannot take a write now (no quorum, no
+	// leader, no connection). Nothing was acknowledged; the caller may retry.
+	ErrUnavailable = errors.New("the replicated write log is unavailable")
+	// ErrNotCaughtUp: this replica has not applied the sequence a read asked
+	// for within the wait it may take.
+	ErrNotCaughtUp = errors.New("this replica has not caught up with the requested sequence")
+)
+
+// Prepare fills defaults, validates and enriches documents once, on the
+// replica that receives a write, so the replicated log carries final
+// documents and every replica applies the same thing whatever its seeds'
+// version. With atomic set, any refusal keeps every document out.
+func (e *Engine) Prepare(docs []index.Document, atomic bool) ([]index.Document, []Refusal) {
+	kept, refused := e.prepare(docs)
+	if atomic && len(refused) > 0 {
+		return nil, refused
+	}
+	return kept, refused
+}
+
+// Apply writes entries of the replicated log up to seq: the acronyms the
+// upserted documents teach and seq itself go into the same index batch as
+// the documents, so what the index holds and where it is in the log never
+// part. The documents were prepared before they were logged.
+func (e *Engine) Apply(ops []index.Op, seq uint64) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	docs := make([]index.Document, 0, len(ops))
+	for _, op := range ops {
+		if op.Doc != nil {
+			docs = append(docs, *op.Doc)
+		}
+	}
+	learned, changed := e.learn(e.snapshotLearned(), docs)
+	var internal map[string][]byte
+	if changed {
+		internal = map[string][]byte{}
+		if err := e.storeLearned(func(k string, v []byte) error { internal[k] = v; return nil }, learned); err != nil {
+			return err
+		}
+	}
+	if err := e.ix.Apply(ops, internal, seq); err != nil {
+		return err
+	}
+	if changed {
+		e.setLearned(learned)
+	}
+	e.purgeCaches()
+	return nil
+}
+
+// AppliedSeq is the last log sequence the index holds (0: none).
+func (e *Engine) AppliedSeq() (uint64, error) { return e.ix.AppliedSeq() }
