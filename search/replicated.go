@@ -61,3 +61,29 @@ func (e *Engine) Apply(ops []index.Op, seq uint64) error {
 
 // AppliedSeq is the last log sequence the index holds (0: none).
 func (e *Engine) AppliedSeq() (uint64, error) { return e.ix.AppliedSeq() }
+
+// Written is the outcome of a replicated write: the log sequence that holds
+// it (0 when nothing was written), the documents as logged (prepared) and
+// the documents refused.
+type Written struct {
+	Seq     uint64
+	Docs    []index.Document
+	Refused []Refusal
+}
+
+// LimitError is a write the replicated log cannot take in one piece (too
+// many documents for one atomic batch, a document over the message size).
+type LimitError struct{ Message string }
+
+func (e *LimitError) Error() string { return e.Message }
+
+// ReplicaStatus is where a replica stands in the replicated log.
+type ReplicaStatus struct {
+	// AppliedSeq is the last sequence in the local index; StreamSeq the
+	// stream's last sequence as last seen; Lag the difference.
+	AppliedSeq, StreamSeq, Lag uint64
+	// Ready is false until the replica has caught up once after start, and
+	// after an entry failed to apply (Problem says which).
+	Ready   bool
+	Problem string
+}
