@@ -38,11 +38,11 @@ const (
 // documentation gives them.
 func SearchParams() []string {
 	return append(append([]string{paramQuery}, search.FilterFields...),
-		paramFrom, paramTo, paramAsOf, paramFacets, paramFacetSize, paramSort, paramPage, paramPerPage, paramHighlight)
+		paramFrom, paramTo, paramAsOf, paramFacets, paramFacetSize, paramSort, paramPage, paramPerPage, paramHighlight, paramMinSeq)
 }
 
 // SuggestParams lists every parameter GET /v1/suggest accepts.
-func SuggestParams() []string { return []string{paramQuery, paramLimit} }
+func SuggestParams() []string { return []string{paramQuery, paramLimit, paramMinSeq} }
 
 // closedValues are the filter fields whose values come from a fixed set, so
 // a typo is caught here instead of silently matching nothing.
