@@ -212,7 +212,7 @@ func (r *Replica) apply(batch []entry) error {
 // that its own resets did not recover.
 func (r *Replica) watchStream(ctx context.Context, restart chan<- struct{}) {
 	const every = 2 * time.Second
-	const stallAfter = 10 * time.Second
+	const stallAfter = 5 * time.Second
 	t := time.NewTicker(every)
 	defer t.Stop()
 	lastApplied, since := r.applied.Load(), time.Now()
