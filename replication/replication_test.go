@@ -364,3 +364,49 @@ func TestNewRefusesAnUnsafeStream(t *testing.T) {
 		t.Fatal("New on a stream with max_age = nil error, want a refusal")
 	}
 }
+
+func TestMetricsOnTheRegistryPassedIn(t *testing.T) {
+	c := natstest.Start(t, 3)
+	n := mustNode(t, c.URLs(), "", Config{})
+	w, err := n.rep.Write(context.Background(), []index.Document{doc("a", "Mining")}, true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWait(t, n, w.Seq)
+	families, err := n.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range families {
+		got[f.GetName()] = true
+		if f.GetName() == "replication_apply_delay_seconds" {
+			if n := f.GetMetric()[0].GetHistogram().GetSampleCount(); n != 1 {
+				t.Errorf("write-to-visible histogram counted %d entries, want 1", n)
+			}
+		}
+	}
+	for _, name := range []string{
+		"replication_applied_sequence", "replication_stream_last_sequence", "replication_lag_messages",
+		"replication_lag_seconds", "replication_connected", "replication_apply_delay_seconds",
+		"replication_apply_batch_duration_seconds", "replication_publish_duration_seconds",
+		"replication_consistency_wait_seconds", "replication_applied_messages_total",
+		"replication_consumer_resets_total", "replication_publish_duplicates_total",
+		"replication_consistency_waits_total", "replication_consistency_timeouts_total",
+		"replication_publish_errors_total",
+	} {
+		if !got[name] {
+			t.Errorf("metric %s not registered", name)
+		}
+	}
+	if v := testutil.ToFloat64(n.rep.metrics.applied); v != float64(w.Seq) {
+		t.Errorf("replication_applied_sequence = %v, want %d", v, w.Seq)
+	}
+	// A second replica on the same registry is refused, not double-counted.
+	ix, _ := index.Open("", index.Options{})
+	defer ix.Close()
+	e, _ := search.New(ix, search.Options{})
+	if _, err := New(context.Background(), Config{URLs: c.URLs(), Registerer: n.reg}, e); err == nil {
+		t.Error("New on a registry that already has the metrics = nil error")
+	}
+}
