@@ -174,11 +174,11 @@ func (r *Replica) apply(batch []entry) error {
 	}
 	ops := make([]index.Op, 0, len(batch))
 	for _, e := range batch {
-		if e.seq <= r.applied.Load() {
-			continue
-		}
 		if e.err != nil {
 			return fmt.Errorf("log entry %d cannot be applied: %w", e.seq, e.err)
+		}
+		if e.seq <= r.applied.Load() {
+			continue
 		}
 		ops = append(ops, e.op)
 	}

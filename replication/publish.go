@@ -80,13 +80,19 @@ func (r *Replica) Write(ctx context.Context, docs []index.Document, atomic bool,
 
 // Delete publishes a tombstone for id and returns its sequence, or
 // search.ErrNotFound when the log holds no live document with this id. The
-// check asks the stream, not the local index, which may lag.
+// check asks the stream, not the local index, which may lag. A retry of a
+// delete that was stored (same key) finds its own tombstone and answers its
+// sequence, as a retried write does.
 func (r *Replica) Delete(ctx context.Context, id, key string) (uint64, error) {
-	exists, err := r.exists(ctx, id)
+	last, err := r.lastForSubject(ctx, id)
 	if err != nil {
 		return 0, err
 	}
-	if !exists {
+	if last == nil || last.Header.Get(headerOp) == opDelete {
+		if last != nil && key != "" && last.Header.Get(jetstream.MsgIDHeader) == key {
+			r.metrics.publishDuplicates.Inc()
+			return last.Sequence, nil
+		}
 		return 0, search.ErrNotFound
 	}
 	m := nats.NewMsg(r.subject(id))
@@ -98,7 +104,9 @@ func (r *Replica) Delete(ctx context.Context, id, key string) (uint64, error) {
 	return r.publishOne(ctx, m, key)
 }
 
-func (r *Replica) exists(ctx context.Context, id string) (bool, error) {
+// lastForSubject is the stream's last message for a document, nil when
+// there is none.
+func (r *Replica) lastForSubject(ctx context.Context, id string) (*jetstream.RawStreamMsg, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.WriteTimeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
@@ -107,16 +115,16 @@ func (r *Replica) exists(ctx context.Context, id string) (bool, error) {
 		acancel()
 		switch {
 		case err == nil:
-			return m.Header.Get(headerOp) != opDelete, nil
+			return m, nil
 		case errors.Is(err, jetstream.ErrMsgNotFound):
-			return false, nil
+			return nil, nil
 		}
 		if !retryable(err) {
-			return false, fmt.Errorf("look up document %q in the log: %w", id, err)
+			return nil, fmt.Errorf("look up document %q in the log: %w", id, err)
 		}
 		if !sleep(ctx, backoff(attempt)) {
 			r.metrics.publishErrors.WithLabelValues(reasonNoQuorum).Inc()
-			return false, fmt.Errorf("%w: look up document %q: %v", search.ErrUnavailable, id, err)
+			return nil, fmt.Errorf("%w: look up document %q: %v", search.ErrUnavailable, id, err)
 		}
 	}
 }
@@ -136,28 +144,18 @@ func (r *Replica) upsertMsg(d *index.Document) (*nats.Msg, error) {
 // publishOne publishes m with the message id msgID, retrying with the same
 // id (so JetStream stores it once) until WriteTimeout.
 func (r *Replica) publishOne(ctx context.Context, m *nats.Msg, msgID string) (uint64, error) {
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.WriteTimeout)
-	defer cancel()
-	for attempt := 0; ; attempt++ {
-		actx, acancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
+	return r.withRetries(ctx, func(ctx context.Context) (uint64, error) {
+		actx, cancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
+		defer cancel()
 		ack, err := r.js.PublishMsg(actx, m, jetstream.WithMsgID(msgID))
-		acancel()
-		if err == nil {
-			if ack.Duplicate {
-				r.metrics.publishDuplicates.Inc()
-			}
-			r.metrics.publishDuration.Observe(time.Since(start).Seconds())
-			r.noteStreamSeq(ack.Sequence)
-			return ack.Sequence, nil
+		if err != nil {
+			return 0, err
 		}
-		if e := r.permanent(err); e != nil {
-			return 0, e
+		if ack.Duplicate {
+			r.metrics.publishDuplicates.Inc()
 		}
-		if !sleep(ctx, backoff(attempt)) {
-			return 0, r.unavailable(err, start)
-		}
-	}
+		return ack.Sequence, nil
+	})
 }
 
 // publishBatch publishes msgs as one atomic batch: all stored, at
@@ -166,25 +164,40 @@ func (r *Replica) publishOne(ctx context.Context, m *nats.Msg, msgID string) (ui
 // duplicate; the write is then known to be in the log, and the stream's
 // last sequence, at or after it, is the answer.
 func (r *Replica) publishBatch(ctx context.Context, msgs []*nats.Msg, msgID string) (uint64, error) {
+	return r.withRetries(ctx, func(ctx context.Context) (uint64, error) {
+		seq, err := r.tryBatch(ctx, msgs, msgID)
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeBatchDuplicate {
+			actx, cancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
+			defer cancel()
+			info, err := r.stream.Info(actx)
+			if err != nil {
+				return 0, err
+			}
+			r.metrics.publishDuplicates.Inc()
+			return info.State.LastSeq, nil
+		}
+		return seq, err
+	})
+}
+
+// withRetries runs attempt until it succeeds, fails for good, or
+// WriteTimeout passes (ErrUnavailable).
+func (r *Replica) withRetries(ctx context.Context, attempt func(ctx context.Context) (uint64, error)) (uint64, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.WriteTimeout)
 	defer cancel()
-	for attempt := 0; ; attempt++ {
-		seq, err := r.tryBatch(ctx, msgs, msgID)
+	for n := 0; ; n++ {
+		seq, err := attempt(ctx)
 		if err == nil {
 			r.metrics.publishDuration.Observe(time.Since(start).Seconds())
 			r.noteStreamSeq(seq)
 			return seq, nil
 		}
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeBatchDuplicate {
-			r.metrics.publishDuplicates.Inc()
-			return r.lastSeq(ctx, start, err)
-		}
 		if e := r.permanent(err); e != nil {
 			return 0, e
 		}
-		if !sleep(ctx, backoff(attempt)) {
+		if !sleep(ctx, backoff(n)) {
 			return 0, r.unavailable(err, start)
 		}
 	}
@@ -215,22 +228,6 @@ func (r *Replica) tryBatch(ctx context.Context, msgs []*nats.Msg, msgID string) 
 		return ack.Sequence, nil
 	}
 	return 0, errors.New("empty batch")
-}
-
-// lastSeq answers a duplicate batch with the stream's last sequence.
-func (r *Replica) lastSeq(ctx context.Context, start time.Time, cause error) (uint64, error) {
-	for attempt := 0; ; attempt++ {
-		actx, acancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
-		info, err := r.stream.Info(actx)
-		acancel()
-		if err == nil {
-			r.noteStreamSeq(info.State.LastSeq)
-			return info.State.LastSeq, nil
-		}
-		if !sleep(ctx, backoff(attempt)) {
-			return 0, r.unavailable(fmt.Errorf("%v, then %w", cause, err), start)
-		}
-	}
 }
 
 // permanent is the error to return for a publish error that no retry

@@ -208,8 +208,20 @@ func TestIdempotencyKeyWritesOnce(t *testing.T) {
 			}
 		})
 	}
-	if got := testutil.ToFloat64(n.rep.metrics.publishDuplicates); got != 2 {
-		t.Errorf("replication_publish_duplicates_total = %v, want 2", got)
+	// A delete retried with its key after it was stored answers the same
+	// sequence instead of not_found; another key gets not_found.
+	del, err := n.rep.Delete(ctx, "a", "del-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := n.rep.Delete(ctx, "a", "del-key"); err != nil || again != del {
+		t.Errorf("retried Delete = %d, %v; want %d, nil", again, err, del)
+	}
+	if _, err := n.rep.Delete(ctx, "a", "other-key"); !errors.Is(err, search.ErrNotFound) {
+		t.Errorf("Delete of a deleted document with a new key = %v, want ErrNotFound", err)
+	}
+	if got := testutil.ToFloat64(n.rep.metrics.publishDuplicates); got != 3 {
+		t.Errorf("replication_publish_duplicates_total = %v, want 3", got)
 	}
 }
 
