@@ -306,8 +306,12 @@ func (h *harness) waitConverged(ctx context.Context) (uint64, error) {
 			last := s.CachedInfo().State.LastSeq
 			behind := 0
 			for _, r := range h.liveReplicas() {
-				if st, err := h.readyz(ctx, r); err != nil || st.AppliedSeq < last {
+				st, err := h.readyz(ctx, r)
+				if err != nil || st.AppliedSeq < last {
 					behind++
+				}
+				if err == nil && st.AppliedSeq > last {
+					return 0, fmt.Errorf("%s applied sequence %d, past the stream's last %d", r.name, st.AppliedSeq, last)
 				}
 			}
 			if behind == 0 {
