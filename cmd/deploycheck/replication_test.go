@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,12 +12,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mpower/labor-search/handlers"
+	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/natstest"
+	"github.com/mpower/labor-search/replication"
+	"github.com/mpower/labor-search/search"
 )
 
 // The replicated mode's alerts live in their own file, which a single node
@@ -231,5 +240,59 @@ func TestReplicatedManifests(t *testing.T) {
 	}
 	if !corpus {
 		t.Error("the seed Job mounts no ConfigMap the overlay renders")
+	}
+}
+
+// The replication dashboard reads only series a replica in replicated mode
+// exposes: a replica over an in-process cluster, its registry scraped.
+func TestReplicationDashboard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a NATS cluster")
+	}
+	d, err := readDashboard(filepath.Join(deployDir, "grafana", "replication-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := natstest.Start(t, 3)
+	ix, err := index.Open("", index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	e, err := search.New(ix, search.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	rep, err := replication.New(context.Background(), replication.Config{URLs: c.URLs(), Registerer: reg}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Close()
+	// The HTTP side registers the service's own metrics beside them.
+	if _, err := handlers.New(handlers.Config{Engine: e, Registry: reg, Replicator: rep}); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	enc := expfmt.NewEncoder(&body, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	known, err := exposedNames(&body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := d.queries()
+	if len(queries) < 8 {
+		t.Fatalf("%d queries on the replication dashboard", len(queries))
+	}
+	for _, p := range unknownNames(queries, known) {
+		t.Error(p)
 	}
 }
