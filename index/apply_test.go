@@ -87,3 +87,43 @@ func TestAppliedSeqRefusesDamagedValue(t *testing.T) {
 		t.Fatal("AppliedSeq() of a 2-byte value = nil error, want one")
 	}
 }
+
+func TestKeepOldMappingServesUntilARebuild(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ix")
+	ix := mustOpen(t, dir)
+	a := doc("a", "Mining")
+	if err := ix.Apply([]Op{{ID: "a", Doc: &a}}, map[string][]byte{keyMappingVersion: []byte("0-old")}, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{}); err == nil {
+		t.Fatal("Open of an old mapping version = nil error, want a refusal")
+	}
+	old, err := Open(dir, Options{KeepOldMapping: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if !old.MappingOutdated() {
+		t.Fatal("MappingOutdated() = false for an index of mapping 0-old")
+	}
+	if _, ok, _ := old.Get("a"); !ok {
+		t.Error("the old generation does not serve its document")
+	}
+	c := doc("c", "Cotton")
+	if err := old.Rebuild(func(b *Builder) error { return b.Apply([]Op{{ID: "c", Doc: &c}}, nil, 9) }); err != nil {
+		t.Fatal(err)
+	}
+	if old.MappingOutdated() {
+		t.Error("MappingOutdated() = true after the rebuild")
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := mustOpen(t, dir)
+	if seq, _ := again.AppliedSeq(); seq != 9 || again.MappingOutdated() {
+		t.Errorf("reopened: applied %d, outdated %v; want 9, false", seq, again.MappingOutdated())
+	}
+}

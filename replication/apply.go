@@ -30,11 +30,20 @@ type entry struct {
 // with an error (and the replica reports not ready): skipping it would let
 // the replicas part.
 func (r *Replica) Run(ctx context.Context) error {
+	if r.engine.NeedsReplay() {
+		if err := r.replay(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.setProblem(err.Error())
+			return err
+		}
+	}
 	entries := make(chan entry, applyBatchMax*2)
 	restart := make(chan struct{}, 1)
 	go r.watchStream(ctx, restart)
 	for ctx.Err() == nil {
-		stop, err := r.consume(ctx, entries)
+		stop, err := r.consume(ctx, entries, r.applied.Load()+1)
 		if err != nil {
 			r.log.Warn("stream consumer", slog.String("error", err.Error()))
 			r.metrics.consumerResets.Inc()
@@ -62,12 +71,12 @@ func (r *Replica) Run(ctx context.Context) error {
 	return nil
 }
 
-// consume starts an ordered consumer after the applied sequence whose
-// messages go to entries. The ordered consumer recreates itself after a
-// server failure from its own cursor.
-func (r *Replica) consume(ctx context.Context, entries chan<- entry) (stop func(), err error) {
+// consume starts an ordered consumer at sequence next whose messages go to
+// entries. The ordered consumer recreates itself after a server failure
+// from its own cursor.
+func (r *Replica) consume(ctx context.Context, entries chan<- entry, next uint64) (stop func(), err error) {
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if next := r.applied.Load() + 1; next > 1 {
+	if next > 1 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, next
 	}
 	actx, cancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout*2)
@@ -203,6 +212,74 @@ func (r *Replica) apply(batch []entry) error {
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
+	return nil
+}
+
+// replay rebuilds an index of another mapping version: the whole log, up to
+// its last sequence when the replay starts, goes into a new generation
+// while the old one serves; then the tail is applied as usual. Reads with
+// min_seq past the old index wait meanwhile, and writes are taken.
+func (r *Replica) replay(ctx context.Context) error {
+	start := time.Now()
+	var target uint64
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
+		info, err := r.stream.Info(actx)
+		cancel()
+		if err == nil {
+			target = info.State.LastSeq
+			break
+		}
+		if !sleep(ctx, backoff(attempt)) {
+			return fmt.Errorf("replay: stream info: %w", err)
+		}
+	}
+	r.log.Info("replaying the log into a new index generation (mapping version changed)", slog.Uint64("to_seq", target))
+	entries := make(chan entry, applyBatchMax*2)
+	var stop func()
+	if target > 0 {
+		var err error
+		if stop, err = r.consume(ctx, entries, 1); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		defer stop()
+	}
+	last, err := r.engine.Replay(ctx, func(yield func([]index.Op, uint64) error) error {
+		var ops []index.Op
+		for target > 0 {
+			var e entry
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case e = <-entries:
+			}
+			if e.err != nil {
+				return fmt.Errorf("log entry %d cannot be applied: %w", e.seq, e.err)
+			}
+			ops = append(ops, e.op)
+			done := e.seq >= target
+			if (len(ops) >= applyBatchMax || done) && !e.open {
+				if err := yield(ops, e.seq); err != nil {
+					return err
+				}
+				ops = nil
+				if done {
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay the log into a new index generation: %w", err)
+	}
+	r.applied.Store(last)
+	r.noteStreamSeq(last)
+	r.mu.Lock()
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+	r.log.Info("replayed the log", slog.Uint64("applied_seq", last), slog.Float64("seconds", time.Since(start).Seconds()))
 	return nil
 }
 

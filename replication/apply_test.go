@@ -40,6 +40,12 @@ func (e *recordingEngine) Apply(ops []index.Op, seq uint64) error {
 
 func (e *recordingEngine) AppliedSeq() (uint64, error) { return 0, nil }
 
+func (e *recordingEngine) NeedsReplay() bool { return false }
+
+func (e *recordingEngine) Replay(context.Context, search.ReplaySource) (uint64, error) {
+	return 0, errors.New("not replayed")
+}
+
 func newTestReplica(tb testing.TB, e Engine) *Replica {
 	tb.Helper()
 	m, err := newMetrics(nil)

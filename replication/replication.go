@@ -98,6 +98,10 @@ type Engine interface {
 	Prepare(docs []index.Document, atomic bool) ([]index.Document, []search.Refusal)
 	Apply(ops []index.Op, seq uint64) error
 	AppliedSeq() (uint64, error)
+	// NeedsReplay and Replay rebuild an index of another mapping version
+	// from the log while it serves.
+	NeedsReplay() bool
+	Replay(ctx context.Context, src search.ReplaySource) (uint64, error)
 }
 
 // Replica publishes writes to the stream and applies the stream to the

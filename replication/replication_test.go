@@ -31,7 +31,9 @@ type node struct {
 
 func mustNode(tb testing.TB, urls []string, dir string, cfg Config) *node {
 	tb.Helper()
-	ix, err := index.Open(dir, index.Options{})
+	// As searchd opens a replica's index: one of an older mapping is
+	// served while the log is replayed into a new generation.
+	ix, err := index.Open(dir, index.Options{KeepOldMapping: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -420,5 +422,59 @@ func TestMetricsOnTheRegistryPassedIn(t *testing.T) {
 	e, _ := search.New(ix, search.Options{})
 	if _, err := New(context.Background(), Config{URLs: c.URLs(), Registerer: n.reg}, e); err == nil {
 		t.Error("New on a registry that already has the metrics = nil error")
+	}
+}
+
+func TestAnIndexOfAnOldMappingIsReplayedFromTheLog(t *testing.T) {
+	c := natstest.Start(t, 3)
+	ctx := context.Background()
+	writer := mustNode(t, c.URLs(), "", Config{})
+	var last uint64
+	for _, d := range []index.Document{doc("a", "Mining"), doc("b", "Fishing"), doc("c", "Cotton")} {
+		w, err := writer.rep.Write(ctx, []index.Document{d}, true, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = w.Seq
+	}
+	if _, err := writer.rep.Delete(ctx, "b", ""); err != nil {
+		t.Fatal(err)
+	}
+	// An index an older release built: another mapping version, a
+	// document the log does not hold, an applied sequence of 1.
+	dir := t.TempDir()
+	ix, err := index.Open(dir, index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := doc("stale", "Only in the old index")
+	if err := ix.Apply([]index.Op{{ID: "stale", Doc: &stale}}, map[string][]byte{"mapping_version": []byte("0-old")}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := mustNode(t, c.URLs(), dir, Config{})
+	mustWait(t, r, last+1)
+	if r.ix.MappingOutdated() {
+		t.Fatal("still the old generation after the replay")
+	}
+	var got []string
+	for _, id := range []string{"a", "b", "c", "stale"} {
+		if _, ok, _ := r.ix.Get(id); ok {
+			got = append(got, id)
+		}
+	}
+	if diff := cmp.Diff([]string{"a", "c"}, got); diff != "" {
+		t.Errorf("documents after the replay mismatch (-want +got):\n%s", diff)
+	}
+	// The tail after the replay is applied as usual.
+	w, err := writer.rep.Write(ctx, []index.Document{doc("d", "Dairy")}, true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWait(t, r, w.Seq)
+	if _, ok, _ := r.ix.Get("d"); !ok {
+		t.Error("a write after the replay is missing")
 	}
 }

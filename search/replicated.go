@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"errors"
 
 	"github.com/mpower/labor-search/index"
@@ -86,4 +87,54 @@ type ReplicaStatus struct {
 	// after an entry failed to apply (Problem says which).
 	Ready   bool
 	Problem string
+}
+
+// ReplaySource yields the replicated log in order, in batches, each with
+// the sequence of its last entry; it stops at the first error.
+type ReplaySource func(yield func(ops []index.Op, seq uint64) error) error
+
+// NeedsReplay says the index was built with another mapping version and
+// must be replayed from the log (Replay) before it holds what this binary
+// would index.
+func (e *Engine) NeedsReplay() bool { return e.ix.MappingOutdated() }
+
+// Replay rebuilds the index from the log: a new generation is filled from
+// src beside the live one, which keeps serving, and swapped in once src is
+// done; the learned acronyms and the last sequence go in with it. On error
+// the live index is untouched. Writes wait while it runs.
+func (e *Engine) Replay(ctx context.Context, src ReplaySource) (uint64, error) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	learned := map[string][]string{}
+	var last uint64
+	err := e.ix.Rebuild(func(b *index.Builder) error {
+		err := src(func(ops []index.Op, seq uint64) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			docs := make([]index.Document, 0, len(ops))
+			for _, op := range ops {
+				if op.Doc != nil {
+					docs = append(docs, *op.Doc)
+				}
+			}
+			learned, _ = e.learn(learned, docs)
+			last = seq
+			return b.Apply(ops, nil, seq)
+		})
+		if err != nil {
+			return err
+		}
+		internal := map[string][]byte{}
+		if err := e.storeLearned(func(k string, v []byte) error { internal[k] = v; return nil }, learned); err != nil {
+			return err
+		}
+		return b.Apply(nil, internal, last)
+	})
+	if err != nil {
+		return 0, err
+	}
+	e.setLearned(learned)
+	e.purgeCaches()
+	return last, nil
 }

@@ -223,7 +223,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// -rebuild must work on a damaged or outdated index, so it does not
 	// read the current one.
-	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != ""})
+	// A replica serves an index of an older mapping version while it
+	// replays the log into a new generation; a single node must rebuild.
+	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != "", KeepOldMapping: cfg.repl != nil})
 	if err != nil {
 		if cfg.indexDir != "" && cfg.repl != nil {
 			return fmt.Errorf("%w\n"+
