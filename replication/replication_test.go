@@ -478,3 +478,49 @@ func TestAnIndexOfAnOldMappingIsReplayedFromTheLog(t *testing.T) {
 		t.Error("a write after the replay is missing")
 	}
 }
+
+func TestNotReadyUntilCaughtUp(t *testing.T) {
+	c := natstest.Start(t, 3)
+	ctx := context.Background()
+	writer := mustNode(t, c.URLs(), "", Config{})
+	docs := make([]index.Document, 50)
+	for i := range docs {
+		docs[i] = doc("d"+strconv.Itoa(i), "Doc")
+	}
+	w, err := writer.rep.Write(ctx, docs, true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open("", index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	e, err := search.New(ix, search.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := New(ctx, Config{URLs: c.URLs(), ReadyLag: 10}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Close()
+	if st := rep.Status(); st.Ready || st.Lag != w.Seq || st.StreamSeq != w.Seq {
+		t.Fatalf("status before applying = %+v, want not ready, %d behind", st, w.Seq)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- rep.Run(runCtx) }()
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := rep.WaitApplied(wctx, w.Seq); err != nil {
+		t.Fatal(err)
+	}
+	if st := rep.Status(); !st.Ready || st.Lag != 0 {
+		t.Errorf("status after catching up = %+v, want ready, no lag", st)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
