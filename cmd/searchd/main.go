@@ -72,6 +72,7 @@ type replConfig struct {
 	streamReplicas     int
 	writeTimeout       time.Duration
 	consistencyTimeout time.Duration
+	readyLag           uint64
 }
 
 // parseConfig reads flags, each defaulting to its environment variable, so
@@ -155,6 +156,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&rc.stream, "stream", env("SEARCH_NATS_STREAM", replication.DefaultStream), "JetStream stream `name` of the replicated writes (SEARCH_NATS_STREAM)")
 	fs.IntVar(&rc.streamReplicas, "stream-replicas", replication.DefaultReplicas, "replicas of the stream when searchd creates it; fewer than 3 is warned about")
 	fs.DurationVar(&rc.writeTimeout, "write-timeout", writeTimeout, "how long a replicated write may wait for the log's quorum, retries included, before 503 unavailable; above a leader election's 4-9 s (SEARCH_WRITE_TIMEOUT)")
+	readyLag := uint64(replication.DefaultReadyLag)
+	if v := getenv("SEARCH_READY_LAG"); v != "" {
+		if readyLag, err = strconv.ParseUint(v, 10, 64); err != nil || readyLag < 1 {
+			return c, fmt.Errorf("SEARCH_READY_LAG=%q is not a positive number of log sequences", v)
+		}
+	}
+	fs.Uint64Var(&rc.readyLag, "ready-lag", readyLag, "how many log sequences behind the stream a starting replica may be and report ready (SEARCH_READY_LAG)")
 	fs.DurationVar(&rc.consistencyTimeout, "consistency-timeout", consistencyTimeout, "how long a read with min_seq may wait for this replica to catch up before 503 not_caught_up (SEARCH_CONSISTENCY_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -168,8 +176,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		if c.rebuild || c.input != "" {
 			return c, errors.New("-rebuild and -input do not apply with -nats: a replica's index is built from the replicated log; seed the log with indexer -publish")
 		}
-		if rc.writeTimeout <= 0 || rc.consistencyTimeout <= 0 {
-			return c, errors.New("-write-timeout and -consistency-timeout must be positive")
+		if rc.writeTimeout <= 0 || rc.consistencyTimeout <= 0 || rc.readyLag < 1 {
+			return c, errors.New("-write-timeout, -consistency-timeout and -ready-lag must be positive")
 		}
 		c.repl = &rc
 	}
@@ -394,6 +402,7 @@ func startReplica(ctx context.Context, cfg replConfig, engine *search.Engine, re
 		TLSCert:      cfg.natsCert,
 		TLSKey:       cfg.natsKey,
 		WriteTimeout: cfg.writeTimeout,
+		ReadyLag:     cfg.readyLag,
 		Logger:       logger.With(slog.String("component", "replication")),
 		Registerer:   reg,
 	}, engine)
