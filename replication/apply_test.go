@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/search"
@@ -108,5 +110,29 @@ func TestApplyLoopStopsAtAnEntryItCannotRead(t *testing.T) {
 	// replica stays at a sequence every replica agrees on.
 	if len(eng.batches) != 0 || r.Status().AppliedSeq != 0 {
 		t.Errorf("applied %v up to %d before the bad entry", eng.batches, r.Status().AppliedSeq)
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no responders", nats.ErrNoResponders, true},
+		{"deadline", context.DeadlineExceeded, true},
+		{"no stream response", jetstream.ErrNoStreamResponse, true},
+		{"jetstream unavailable", &jetstream.APIError{Code: 503, ErrorCode: 10008}, true},
+		{"first attempt still in process", &jetstream.APIError{Code: 409, ErrorCode: errCodeMsgIDInProcess}, true},
+		{"incomplete batch", &jetstream.APIError{Code: 400, ErrorCode: errCodeBatchIncomplete}, true},
+		{"wrong last sequence", &jetstream.APIError{Code: 400, ErrorCode: 10071}, false},
+		{"atomic publish disabled", &jetstream.APIError{Code: 400, ErrorCode: 10174}, false},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			if got := retryable(test.err); got != test.want {
+				t.Errorf("retryable(%v) = %v, want %v", test.err, got, test.want)
+			}
+		})
 	}
 }

@@ -20,6 +20,7 @@ import (
 const (
 	errCodeBatchDuplicate  = 10201 // atomic batch holds an already-seen message id
 	errCodeBatchIncomplete = 10176 // a staged message went missing (leader change)
+	errCodeMsgIDInProcess  = 10158 // a retry while the first attempt is still being proposed
 )
 
 // Publish reasons, the label of replication_publish_errors_total.
@@ -260,7 +261,10 @@ func retryable(err error) bool {
 	if errors.As(err, &apiErr) {
 		// 503s are "JetStream not available", "no quorum" and the like;
 		// 500s are server-side failures such as a leader change mid-write.
-		return apiErr.Code == 503 || apiErr.Code >= 500 || apiErr.ErrorCode == errCodeBatchIncomplete
+		// 10158: the first attempt with this message id is still being
+		// replicated (it may commit or not): wait for it, never store twice.
+		return apiErr.Code == 503 || apiErr.Code >= 500 ||
+			apiErr.ErrorCode == errCodeBatchIncomplete || apiErr.ErrorCode == errCodeMsgIDInProcess
 	}
 	return true
 }
