@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/mpower/labor-search/search"
 )
@@ -15,6 +16,8 @@ import (
 type reply struct {
 	status int
 	body   any
+	// header, when set, adds response headers (Search-Seq).
+	header http.Header
 }
 
 func ok(v any) *reply { return &reply{status: http.StatusOK, body: v} }
@@ -42,6 +45,9 @@ func (s *server) adapt(f apiFunc, writeErr func(http.ResponseWriter, *apiError))
 			}
 			writeErr(w, e)
 			return
+		}
+		for k, vs := range res.header {
+			w.Header()[k] = vs
 		}
 		if res.status == http.StatusNoContent {
 			w.WriteHeader(http.StatusNoContent)
@@ -105,8 +111,15 @@ func (s *server) searchGET(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	minSeq, err := takeMinSeq(values, r.Header)
+	if err != nil {
+		return nil, err
+	}
 	req, err := ParseSearchQuery(values, s.now())
 	if err != nil {
+		return nil, err
+	}
+	if err := s.awaitSeq(r.Context(), minSeq); err != nil {
 		return nil, err
 	}
 	return s.runSearch(r, req)
@@ -120,8 +133,15 @@ func (s *server) searchPOST(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	body, minSeq, err := takeMinSeqJSON(body, r.Header)
+	if err != nil {
+		return nil, err
+	}
 	req, err := ParseSearchJSON(body, s.now())
 	if err != nil {
+		return nil, err
+	}
+	if err := s.awaitSeq(r.Context(), minSeq); err != nil {
 		return nil, err
 	}
 	return s.runSearch(r, req)
@@ -150,8 +170,15 @@ func (s *server) suggest(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	minSeq, err := takeMinSeq(values, r.Header)
+	if err != nil {
+		return nil, err
+	}
 	req, err := ParseSuggestQuery(values)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.awaitSeq(r.Context(), minSeq); err != nil {
 		return nil, err
 	}
 	resp, err := engineCall(s, r, func(ctx context.Context) (*search.SuggestResponse, error) {
@@ -172,6 +199,9 @@ func (s *server) suggest(r *http.Request) (*reply, error) {
 type health struct {
 	Status    string  `json:"status"`
 	Documents *uint64 `json:"documents,omitempty"`
+	// AppliedSeq and Lag are where a replica stands in the replicated log.
+	AppliedSeq *uint64 `json:"applied_seq,omitempty"`
+	Lag        *uint64 `json:"lag,omitempty"`
 }
 
 func (s *server) healthz(*http.Request) (*reply, error) {
@@ -183,6 +213,19 @@ func (s *server) readyz(r *http.Request) (*reply, error) {
 	if err != nil {
 		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("error", err.Error()))
 		return nil, newError(CodeNotReady, "the index cannot be read")
+	}
+	if s.replicator != nil {
+		// An empty log is a valid corpus for a replica; being behind it at
+		// start is not.
+		st := s.replicator.Status()
+		if !st.Ready || st.Problem != "" {
+			msg := "catching up with the replicated log: applied " + strconv.FormatUint(st.AppliedSeq, 10) + " of " + strconv.FormatUint(st.StreamSeq, 10)
+			if st.Problem != "" {
+				msg = "applying the replicated log stopped: " + st.Problem
+			}
+			return nil, newError(CodeNotReady, "%s", msg)
+		}
+		return ok(health{Status: "ready", Documents: &n, AppliedSeq: &st.AppliedSeq, Lag: &st.Lag}), nil
 	}
 	if n == 0 {
 		return nil, newError(CodeNotReady, "the index holds no documents")

@@ -44,6 +44,17 @@ func bearerToken(header string) string {
 }
 
 func (s *server) getDocument(r *http.Request) (*reply, error) {
+	values, err := parseRawQuery(r)
+	if err != nil {
+		return nil, err
+	}
+	minSeq, err := takeMinSeq(values, r.Header)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.awaitSeq(r.Context(), minSeq); err != nil {
+		return nil, err
+	}
 	doc, err := s.engine.Get(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		return nil, err
@@ -82,6 +93,25 @@ func (s *server) putDocument(r *http.Request) (*reply, error) {
 	default:
 		return nil, search.Invalid("id", "the body's id %q differs from the path's id %q", input.Clip(doc.ID), input.Clip(id))
 	}
+	if s.replicator != nil {
+		key, err := idempotencyKey(r)
+		if err != nil {
+			return nil, err
+		}
+		w, err := s.replicator.Write(r.Context(), []index.Document{doc}, true, key)
+		if err != nil {
+			return nil, err
+		}
+		if len(w.Refused) > 0 {
+			return nil, writeRefusal(w.Refused)
+		}
+		s.settle(r.Context(), w.Seq)
+		// The logged document, not the local index's, which a newer
+		// write from another replica may already have replaced.
+		res := ok(documentView(&w.Docs[0]))
+		res.header = seqHeader(w.Seq)
+		return res, nil
+	}
 	if err := s.engine.Upsert(r.Context(), []index.Document{doc}); err != nil {
 		return nil, err
 	}
@@ -93,6 +123,18 @@ func (s *server) putDocument(r *http.Request) (*reply, error) {
 }
 
 func (s *server) deleteDocument(r *http.Request) (*reply, error) {
+	if s.replicator != nil {
+		key, err := idempotencyKey(r)
+		if err != nil {
+			return nil, err
+		}
+		seq, err := s.replicator.Delete(r.Context(), mux.Vars(r)["id"], key)
+		if err != nil {
+			return nil, err
+		}
+		s.settle(r.Context(), seq)
+		return &reply{status: http.StatusNoContent, header: seqHeader(seq)}, nil
+	}
 	if err := s.engine.Delete(r.Context(), mux.Vars(r)["id"]); err != nil {
 		return nil, err
 	}
@@ -113,6 +155,9 @@ type bulkResult struct {
 	Refused      int           `json:"refused"`
 	Errors       bool          `json:"errors"`
 	RefusedLines []refusedLine `json:"refused_lines"`
+	// Seq is the replicated log's sequence that holds the write, for
+	// min_seq reads on any replica; absent on a single node.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // refusedLine is one line of a bulk body that was not indexed.
@@ -160,8 +205,19 @@ func (s *server) bulkDocuments(r *http.Request) (*reply, error) {
 		docs = append(docs, l.Doc)
 		lineOf = append(lineOf, l.Number)
 	}
-	refused, err := s.engine.Write(r.Context(), docs, atomic)
-	if err != nil {
+	var refused []search.Refusal
+	if s.replicator != nil {
+		key, err := idempotencyKey(r)
+		if err != nil {
+			return nil, err
+		}
+		w, err := s.replicator.Write(r.Context(), docs, atomic, key)
+		if err != nil {
+			return nil, err
+		}
+		refused, res.Seq = w.Refused, w.Seq
+		s.settle(r.Context(), w.Seq)
+	} else if refused, err = s.engine.Write(r.Context(), docs, atomic); err != nil {
 		return nil, err
 	}
 	if atomic && len(refused) > 0 {
@@ -174,7 +230,9 @@ func (s *server) bulkDocuments(r *http.Request) (*reply, error) {
 	res.Refused = len(res.RefusedLines)
 	res.Indexed = len(docs) - len(refused)
 	res.Errors = res.Refused > 0
-	return ok(res), nil
+	out := ok(res)
+	out.header = seqHeader(res.Seq)
+	return out, nil
 }
 
 // firstBadLine names, for an atomic load, the first line that would be

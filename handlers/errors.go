@@ -25,6 +25,8 @@ const (
 	CodeRateLimited      = "rate_limited"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeInternal         = "internal"
+	CodeUnavailable      = "unavailable"
+	CodeNotCaughtUp      = "not_caught_up"
 )
 
 // codeStatus is the one place a code becomes an HTTP status.
@@ -40,6 +42,8 @@ var codeStatus = map[string]int{
 	CodeRateLimited:      http.StatusTooManyRequests,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	CodeInternal:         http.StatusInternalServerError,
+	CodeUnavailable:      http.StatusServiceUnavailable,
+	CodeNotCaughtUp:      http.StatusServiceUnavailable,
 }
 
 // apiError is an error the client is meant to read. Anything else a handler
@@ -81,6 +85,7 @@ func classify(err error) (e *apiError, unexpected bool) {
 	var ae *apiError
 	var inv *search.InvalidError
 	var tooBig *http.MaxBytesError
+	var limit *search.LimitError
 	switch {
 	case errors.As(err, &ae):
 		return ae, false
@@ -88,6 +93,16 @@ func classify(err error) (e *apiError, unexpected bool) {
 		return invalid("%s", inv.Message), false
 	case errors.Is(err, search.ErrNotFound):
 		return newError(CodeNotFound, "document not found"), false
+	case errors.As(err, &limit):
+		return newError(CodeTooLarge, "%s", limit.Message), false
+	case errors.Is(err, search.ErrUnavailable):
+		e := newError(CodeUnavailable, "the write could not be stored: the replicated log has no quorum or cannot be reached; nothing was written, retry later")
+		e.retryAfter = retryAfterUnavailable
+		return e, false
+	case errors.Is(err, search.ErrNotCaughtUp):
+		e := newError(CodeNotCaughtUp, "this replica has not yet applied the requested min_seq; retry shortly, or without min_seq for an answer that may miss recent writes")
+		e.retryAfter = 1
+		return e, false
 	case errors.As(err, &tooBig):
 		return newError(CodeTooLarge, "request body is larger than %d bytes", tooBig.Limit), false
 	case errors.Is(err, context.DeadlineExceeded):

@@ -75,6 +75,12 @@ type Config struct {
 	Now func() time.Time
 	// Version is reported by search_build_info.
 	Version string
+	// Replicator, when set, takes the writes to the replicated log; reads
+	// may then wait for a sequence with min_seq. Nil: a single node.
+	Replicator Replicator
+	// ConsistencyTimeout bounds a read's wait for min_seq; 0 =
+	// DefaultConsistencyTimeout.
+	ConsistencyTimeout time.Duration
 }
 
 type server struct {
@@ -87,6 +93,9 @@ type server struct {
 	metrics       *httpMetrics
 	cors          corsPolicy
 	writes        *writeLimiter // nil: no limit
+	// replicator is nil on a single node.
+	replicator         Replicator
+	consistencyTimeout time.Duration
 }
 
 // New builds the service's HTTP handler and registers its metrics on
@@ -111,6 +120,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.ConsistencyTimeout <= 0 {
+		cfg.ConsistencyTimeout = DefaultConsistencyTimeout
+	}
 	cors, err := newCORSPolicy(cfg.CORSOrigins)
 	if err != nil {
 		return nil, err
@@ -124,7 +136,11 @@ func New(cfg Config) (http.Handler, error) {
 		now:           cfg.Now,
 		cors:          cors,
 		writes:        newWriteLimiter(cfg.WriteRate, cfg.WriteBurst, cfg.Now),
+
+		replicator:         cfg.Replicator,
+		consistencyTimeout: cfg.ConsistencyTimeout,
 	}
+	s.cors.replicated = cfg.Replicator != nil
 	metricsHandler := promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelError),
 	})

@@ -139,6 +139,9 @@ func (s *server) serveRecovering(w *statusWriter, r *http.Request, next http.Han
 type corsPolicy struct {
 	any     bool
 	origins map[string]bool
+	// replicated adds the replication headers to what browsers may send
+	// and read.
+	replicated bool
 }
 
 func newCORSPolicy(origins []string) (corsPolicy, error) {
@@ -192,14 +195,22 @@ func (p corsPolicy) wrap(next http.Handler) http.Handler {
 			}
 			h.Set("Access-Control-Allow-Origin", allowOrigin)
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			if p.replicated {
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, Search-Min-Seq")
+			} else {
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			}
 			h.Set("Access-Control-Max-Age", strconv.Itoa(corsMaxAge))
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		if allowed {
 			h.Set("Access-Control-Allow-Origin", allowOrigin)
-			h.Set("Access-Control-Expose-Headers", "Retry-After")
+			if p.replicated {
+				h.Set("Access-Control-Expose-Headers", "Retry-After, Search-Seq")
+			} else {
+				h.Set("Access-Control-Expose-Headers", "Retry-After")
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -37,11 +37,11 @@ const (
 // documentation gives them.
 func SearchParams() []string {
 	return append(append([]string{paramQuery}, search.FilterFields()...),
-		paramFrom, paramTo, paramAsOf, paramFacets, paramFacetSize, paramSort, paramPage, paramPerPage, paramHighlight)
+		paramFrom, paramTo, paramAsOf, paramFacets, paramFacetSize, paramSort, paramPage, paramPerPage, paramHighlight, paramMinSeq)
 }
 
 // SuggestParams lists every parameter GET /v1/suggest accepts.
-func SuggestParams() []string { return []string{paramQuery, paramLimit} }
+func SuggestParams() []string { return []string{paramQuery, paramLimit, paramMinSeq} }
 
 // searchInput is a search request as the client spelt it, before checking:
 // both GET's query parameters and POST's JSON object arrive here, so the two

@@ -30,6 +30,11 @@ type Options struct {
 	// generation and removes the old ones. Until then the directory on disk
 	// is untouched.
 	Fresh bool
+	// KeepOldMapping opens an index built with another mapping version
+	// instead of refusing it, and MappingOutdated reports it: a replica in
+	// replicated mode serves it while it replays the log into a new
+	// generation with Rebuild, which then swaps in.
+	KeepOldMapping bool
 }
 
 // Index is a Bleve index behind an alias, so that a rebuild can swap in a
@@ -50,6 +55,9 @@ type Index struct {
 	// can never serve an answer from before a write.
 	generation atomic.Uint64
 	closed     atomic.Bool
+	// oldMapping is set while the live generation has another mapping
+	// version (Options.KeepOldMapping), until a Rebuild replaces it.
+	oldMapping atomic.Bool
 
 	// sets holds the facet and filter bitmaps of the newest snapshot.
 	sets         snapshotSets
@@ -114,13 +122,18 @@ func Open(dir string, opts Options) (*Index, error) {
 		ix.setLive(live, name)
 		return ix, nil
 	}
-	live, err := openBleve(filepath.Join(dir, name))
+	live, old, err := openBleve(filepath.Join(dir, name), opts.KeepOldMapping)
 	if err != nil {
 		return nil, err
 	}
 	ix.setLive(live, name)
+	ix.oldMapping.Store(old)
 	return ix, nil
 }
+
+// MappingOutdated says the live generation was built with another mapping
+// version (opened with Options.KeepOldMapping): rebuild it.
+func (ix *Index) MappingOutdated() bool { return ix.oldMapping.Load() }
 
 func (ix *Index) setLive(live bleve.Index, name string) {
 	ix.live, ix.liveName = live, name
@@ -140,24 +153,29 @@ func newBleve(path string, m mapping.IndexMapping) (bleve.Index, error) {
 	return idx, nil
 }
 
-func openBleve(path string) (bleve.Index, error) {
+// openBleve opens a generation; with keepOld, one of another mapping
+// version is opened too, and old says so.
+func openBleve(path string, keepOld bool) (idx bleve.Index, old bool, err error) {
 	if _, err := os.Stat(filepath.Join(path, "index_meta.json")); err != nil {
-		return nil, fmt.Errorf("open index %s: not a Bleve index (%v); rebuild it with -rebuild", path, err)
+		return nil, false, fmt.Errorf("open index %s: not a Bleve index (%v); rebuild it with -rebuild", path, err)
 	}
-	idx, err := openUsingRecover(path)
+	idx, err = openUsingRecover(path)
 	if err != nil {
-		return nil, fmt.Errorf("open index %s: %w; the index may be damaged or in use by another process: rebuild it with -rebuild", path, err)
+		return nil, false, fmt.Errorf("open index %s: %w; the index may be damaged or in use by another process: rebuild it with -rebuild", path, err)
 	}
 	v, err := idx.GetInternal([]byte(keyMappingVersion))
 	if err != nil {
 		_ = idx.Close()
-		return nil, fmt.Errorf("read mapping version of %s: %w", path, err)
+		return nil, false, fmt.Errorf("read mapping version of %s: %w", path, err)
 	}
 	if string(v) != MappingVersion {
+		if keepOld {
+			return idx, true, nil
+		}
 		_ = idx.Close()
-		return nil, fmt.Errorf("index %s was built with mapping version %q, this binary needs %q: rebuild it with -rebuild", path, v, MappingVersion)
+		return nil, false, fmt.Errorf("index %s was built with mapping version %q, this binary needs %q: rebuild it with -rebuild", path, v, MappingVersion)
 	}
-	return idx, nil
+	return idx, false, nil
 }
 
 // openUsingRecover opens a scorch index, turning the panics and memory
@@ -445,6 +463,7 @@ func (ix *Index) Rebuild(fill func(b *Builder) error) error {
 	ix.alias.Swap([]bleve.Index{next}, []bleve.Index{old})
 	ix.live, ix.liveName = next, name
 	ix.generation.Add(1)
+	ix.oldMapping.Store(false)
 	ix.mu.Unlock()
 
 	if err := old.Close(); err != nil {

@@ -15,9 +15,9 @@ done
 echo "-- promtool check config"
 promtool check config deploy/prometheus/prometheus.yml
 echo "-- promtool check rules"
-promtool check rules deploy/prometheus/rules.yml deploy/prometheus/alerts.yml
+promtool check rules deploy/prometheus/rules.yml deploy/prometheus/alerts.yml deploy/prometheus/replication_alerts.yml
 echo "-- promtool test rules"
-promtool test rules deploy/prometheus/alerts_test.yml
+promtool test rules deploy/prometheus/alerts_test.yml deploy/prometheus/replication_alerts_test.yml
 
 echo "-- amtool check-config"
 if command -v amtool >/dev/null; then
@@ -29,6 +29,8 @@ fi
 echo "-- kubectl kustomize deploy/k8s"
 rendered="$(kubectl kustomize deploy/k8s)"
 echo "$rendered" | grep '^kind:' | sort | uniq -c
+echo "-- kubectl kustomize deploy/k8s-replicated"
+kubectl kustomize deploy/k8s-replicated | grep '^kind:' | sort | uniq -c
 
 echo "-- Prometheus end to end"
 timeout 300 bash deploy/prometheus/e2e.sh

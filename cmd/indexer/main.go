@@ -26,6 +26,7 @@ import (
 	"github.com/mpower/labor-search/cmd/internal/corpus"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/replication"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -50,6 +51,12 @@ type config struct {
 	input      string
 	batchBytes int
 	cpuProfile string
+
+	// -publish: seed the replicated log instead of building an index.
+	publish   bool
+	natsURLs  []string
+	natsCreds string
+	stream    string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -64,12 +71,27 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.input, "input", getenv("SEARCH_INPUT"), "JSON Lines `file` of documents, .gz allowed; empty = the embedded seeds (SEARCH_INPUT)")
 	fs.IntVar(&c.batchBytes, "batch-bytes", corpus.DefaultBatchBytes, "JSON `bytes` per index batch: larger is faster, smaller uses less memory and shows progress more often")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the build to `file` (for go tool pprof)")
+	var natsURLs string
+	fs.BoolVar(&c.publish, "publish", false, "publish the documents to the replicated log (-nats) instead of building an index: seeds every searchd replica; safe to re-run")
+	fs.StringVar(&natsURLs, "nats", getenv("SEARCH_NATS_URL"), "comma-separated NATS server `URLs`, with -publish (SEARCH_NATS_URL)")
+	fs.StringVar(&c.natsCreds, "nats-creds", getenv("SEARCH_NATS_CREDS"), "NATS credentials `file`, with -publish (SEARCH_NATS_CREDS)")
+	fs.StringVar(&c.stream, "stream", replication.DefaultStream, "JetStream stream `name`, with -publish")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, u := range strings.Split(natsURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.natsURLs = append(c.natsURLs, u)
+		}
 	}
 	switch {
 	case fs.NArg() > 0:
 		return c, fmt.Errorf("unexpected arguments %q; see -h", fs.Args())
+	case c.publish && len(c.natsURLs) == 0:
+		return c, errors.New("-publish needs -nats URL[,URL] (or SEARCH_NATS_URL)")
+	case c.publish && c.indexDir != "":
+		return c, errors.New("-publish and -index do not go together: publishing seeds the log, from which every replica builds its own index")
+	case c.publish:
 	case c.indexDir == "":
 		return c, errors.New("-index DIR is required: the indexer builds an on-disk index (searchd builds its in-memory one itself)")
 	case c.batchBytes < 1:
@@ -106,6 +128,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer f.Close()
 		src, from = f.Source(cfg.batchBytes), cfg.input
 		p.totalBytes, p.consumed = f.Size(), f.Consumed
+	}
+
+	if cfg.publish {
+		return publish(ctx, cfg, src, from, stdout)
 	}
 
 	// The indexer always replaces the whole index, so it never needs to read

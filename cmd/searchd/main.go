@@ -31,6 +31,7 @@ import (
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/replication"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -57,6 +58,23 @@ type config struct {
 	responseCache   int
 	rebuild         bool
 	input           string
+
+	// repl is nil on a single node (no -nats).
+	repl *replConfig
+}
+
+// replConfig is the replicated mode's part of config.
+type replConfig struct {
+	natsURLs           []string
+	natsCreds          string
+	natsCA             string
+	natsCert           string
+	natsKey            string
+	stream             string
+	streamReplicas     int
+	writeTimeout       time.Duration
+	consistencyTimeout time.Duration
+	readyLag           uint64
 }
 
 // parseConfig reads flags, each defaulting to its environment variable, so
@@ -114,7 +132,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return c, fmt.Errorf("SEARCH_RESPONSE_CACHE=%q is not a number of entries (0 = off)", v)
 		}
 	}
-	var origins string
+	writeTimeout, err := envDuration("SEARCH_WRITE_TIMEOUT", replication.DefaultWriteTimeout)
+	if err != nil {
+		return c, err
+	}
+	consistencyTimeout, err := envDuration("SEARCH_CONSISTENCY_TIMEOUT", handlers.DefaultConsistencyTimeout)
+	if err != nil {
+		return c, err
+	}
+	var origins, natsURLs string
+	var rc replConfig
 	fs.StringVar(&c.addr, "addr", env("SEARCH_ADDR", ":8080"), "listen address `host:port` (SEARCH_ADDR)")
 	fs.StringVar(&c.indexDir, "index", env("SEARCH_INDEX", ""), "on-disk index `directory`, created from the seeds when empty; empty = in memory (SEARCH_INDEX)")
 	// The key's variable is read after parsing rather than made the flag's
@@ -130,8 +157,38 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.responseCache, "response-cache", responseCache, "whole answers kept for repeated requests, in `entries`; 0 = off, so every answer is computed (SEARCH_RESPONSE_CACHE)")
 	fs.BoolVar(&c.rebuild, "rebuild", false, "rebuild the index from the seeds (or -input) before serving")
 	fs.StringVar(&c.input, "input", env("SEARCH_INPUT", ""), "JSON Lines `file` (.gz allowed) to build the index from instead of the seeds, when it is empty or with -rebuild (SEARCH_INPUT)")
+	fs.StringVar(&natsURLs, "nats", env("SEARCH_NATS_URL", ""), "comma-separated NATS server `URLs` (nats://host:4222): replicated mode, writes go through a JetStream stream to every replica; empty = a single node (SEARCH_NATS_URL)")
+	fs.StringVar(&rc.natsCreds, "nats-creds", env("SEARCH_NATS_CREDS", ""), "NATS credentials `file` (.creds) (SEARCH_NATS_CREDS)")
+	fs.StringVar(&rc.natsCA, "nats-ca", env("SEARCH_NATS_CA", ""), "PEM `file` of the CA that signed the NATS servers' certificates; turns on TLS (SEARCH_NATS_CA)")
+	fs.StringVar(&rc.natsCert, "nats-cert", env("SEARCH_NATS_CERT", ""), "PEM client certificate `file` for NATS TLS (SEARCH_NATS_CERT)")
+	fs.StringVar(&rc.natsKey, "nats-key", env("SEARCH_NATS_KEY", ""), "PEM client key `file` for NATS TLS (SEARCH_NATS_KEY)")
+	fs.StringVar(&rc.stream, "stream", env("SEARCH_NATS_STREAM", replication.DefaultStream), "JetStream stream `name` of the replicated writes (SEARCH_NATS_STREAM)")
+	fs.IntVar(&rc.streamReplicas, "stream-replicas", replication.DefaultReplicas, "replicas of the stream when searchd creates it; fewer than 3 is warned about")
+	fs.DurationVar(&rc.writeTimeout, "write-timeout", writeTimeout, "how long a replicated write may wait for the log's quorum, retries included, before 503 unavailable; above a leader election's 4-9 s (SEARCH_WRITE_TIMEOUT)")
+	readyLag := uint64(replication.DefaultReadyLag)
+	if v := getenv("SEARCH_READY_LAG"); v != "" {
+		if readyLag, err = strconv.ParseUint(v, 10, 64); err != nil || readyLag < 1 {
+			return c, fmt.Errorf("SEARCH_READY_LAG=%q is not a positive number of log sequences", v)
+		}
+	}
+	fs.Uint64Var(&rc.readyLag, "ready-lag", readyLag, "how many log sequences behind the stream a starting replica may be and report ready (SEARCH_READY_LAG)")
+	fs.DurationVar(&rc.consistencyTimeout, "consistency-timeout", consistencyTimeout, "how long a read with min_seq may wait for this replica to catch up before 503 not_caught_up (SEARCH_CONSISTENCY_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, u := range strings.Split(natsURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			rc.natsURLs = append(rc.natsURLs, u)
+		}
+	}
+	if len(rc.natsURLs) > 0 {
+		if c.rebuild || c.input != "" {
+			return c, errors.New("-rebuild and -input do not apply with -nats: a replica's index is built from the replicated log; seed the log with indexer -publish")
+		}
+		if rc.writeTimeout <= 0 || rc.consistencyTimeout <= 0 || rc.readyLag < 1 {
+			return c, errors.New("-write-timeout, -consistency-timeout and -ready-lag must be positive")
+		}
+		c.repl = &rc
 	}
 	if c.apiKey == "" {
 		c.apiKey = getenv("SEARCH_API_KEY")
@@ -186,8 +243,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// -rebuild must work on a damaged or outdated index, so it does not
 	// read the current one.
-	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != ""})
+	// A replica serves an index of an older mapping version while it
+	// replays the log into a new generation; a single node must rebuild.
+	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != "", KeepOldMapping: cfg.repl != nil})
 	if err != nil {
+		if cfg.indexDir != "" && cfg.repl != nil {
+			return fmt.Errorf("%w\n"+
+				"The index in %s cannot be served. In replicated mode the log holds every document: unless another searchd is using it, "+
+				"remove the directory and start again; the replica replays the log into it.", err, cfg.indexDir)
+		}
 		if cfg.indexDir != "" && !cfg.rebuild {
 			return fmt.Errorf("%w\n"+
 				"The index in %s cannot be served. Unless another searchd or indexer is using it, rebuild it:\n"+
@@ -208,8 +272,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	count, built, err := fill(ctx, engine, cfg)
-	if err != nil {
+	var count uint64
+	var built string
+	var replica *runningReplica
+	if cfg.repl != nil {
+		replica, err = startReplica(ctx, *cfg.repl, engine, reg, logger)
+		if err != nil {
+			return err
+		}
+		defer replica.stop()
+		if count, err = engine.Count(); err != nil {
+			return err
+		}
+	} else if count, built, err = fill(ctx, engine, cfg); err != nil {
 		return err
 	}
 	if built == "" {
@@ -230,7 +305,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.LogAttrs(ctx, slog.LevelInfo, "warm", slog.Float64("seconds", time.Since(start).Round(time.Millisecond).Seconds()))
 	}()
 
-	handler, err := handlers.New(handlers.Config{
+	hcfg := handlers.Config{
 		Engine:        engine,
 		Registry:      reg,
 		APIKey:        cfg.apiKey,
@@ -241,7 +316,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteRate:     writeRate(cfg.writeRate),
 		WriteBurst:    cfg.writeBurst,
 		Version:       version(),
-	})
+	}
+	if replica != nil {
+		hcfg.Replicator = replica
+		hcfg.ConsistencyTimeout = cfg.repl.consistencyTimeout
+	}
+	handler, err := handlers.New(hcfg)
 	if err != nil {
 		return err
 	}
@@ -277,6 +357,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else {
 		attrs = append(attrs, slog.String("index", cfg.indexDir))
 	}
+	if replica != nil {
+		st := replica.Status()
+		attrs = append(attrs, slog.String("replication", strings.Join(cfg.repl.natsURLs, ",")+" stream "+cfg.repl.stream),
+			slog.Uint64("applied_seq", st.AppliedSeq), slog.Uint64("stream_seq", st.StreamSeq))
+	}
 	if cfg.apiKey == "" {
 		attrs = append(attrs, slog.String("writes", "refused: no API key (set SEARCH_API_KEY)"))
 	} else {
@@ -308,6 +393,49 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// runningReplica is the replica and the way to stop its apply loop.
+type runningReplica struct {
+	*replication.Replica
+	stop func()
+}
+
+// startReplica connects to the log and starts applying it. The returned
+// stop ends the apply loop and the connection; serve calls it after the
+// HTTP server has finished its requests and before the index closes.
+func startReplica(ctx context.Context, cfg replConfig, engine *search.Engine, reg prometheus.Registerer, logger *slog.Logger) (*runningReplica, error) {
+	rep, err := replication.New(ctx, replication.Config{
+		URLs:         cfg.natsURLs,
+		Stream:       cfg.stream,
+		Replicas:     cfg.streamReplicas,
+		Credentials:  cfg.natsCreds,
+		TLSCA:        cfg.natsCA,
+		TLSCert:      cfg.natsCert,
+		TLSKey:       cfg.natsKey,
+		WriteTimeout: cfg.writeTimeout,
+		ReadyLag:     cfg.readyLag,
+		Logger:       logger.With(slog.String("component", "replication")),
+		Registerer:   reg,
+	}, engine)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := rep.Run(runCtx); err != nil {
+			// The replica stays up serving what it has; /readyz says why
+			// it is not ready, so the orchestrator takes it out.
+			logger.LogAttrs(ctx, slog.LevelError, "replication stopped", slog.String("error", err.Error()))
+		}
+	}()
+	return &runningReplica{Replica: rep, stop: func() {
+		cancel()
+		<-done
+		rep.Close()
+	}}, nil
 }
 
 // writeRate turns the flag's 0 (no limit) into the handlers' negative rate.

@@ -1,0 +1,99 @@
+package index
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+)
+
+// keyAppliedSeq holds the last sequence of the replicated write log whose
+// effect the index holds. It is written in the same Bleve batch as the
+// documents of that sequence, so the two are introduced and persisted
+// together: after a crash the index reopens at some persisted snapshot whose
+// sequence matches its content, and the log is replayed from there.
+const keyAppliedSeq = "applied_seq"
+
+// Op is one document write of a replicated log entry: an upsert of Doc, or
+// a delete of ID when Doc is nil.
+type Op struct {
+	ID  string
+	Doc *Document
+}
+
+// Apply writes ops in order (a later op on the same id wins), the values in
+// internal, and seq as the applied sequence, all in one batch. It returns
+// once the batch is persisted (for an on-disk index). seq must not go back:
+// a log entry is applied once and in order.
+func (ix *Index) Apply(ops []Op, internal map[string][]byte, seq uint64) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed.Load() {
+		return ErrClosed
+	}
+	return ix.applyInto(ix.live, ops, internal, seq)
+}
+
+func (ix *Index) applyInto(target bleve.Index, ops []Op, internal map[string][]byte, seq uint64) error {
+	start := time.Now()
+	b := target.NewBatch()
+	docs, deletes := 0, 0
+	for _, op := range ops {
+		if op.Doc == nil {
+			b.Delete(op.ID)
+			deletes++
+			continue
+		}
+		fields, err := toFields(op.Doc)
+		if err != nil {
+			return err
+		}
+		// Batch.Index replaces an earlier op on the same id in this batch,
+		// and Delete does too: the log's order holds within a batch.
+		if err := b.Index(op.Doc.ID, fields); err != nil {
+			return fmt.Errorf("index document %q: %w", op.Doc.ID, err)
+		}
+		docs++
+	}
+	for k, v := range internal {
+		b.SetInternal([]byte(k), v)
+	}
+	b.SetInternal([]byte(keyAppliedSeq), encodeSeq(seq))
+	if err := target.Batch(b); err != nil {
+		return fmt.Errorf("apply log entries up to %d (%d operations): %w", seq, len(ops), err)
+	}
+	ix.generation.Add(1)
+	if ix.opts.OnBatch != nil {
+		ix.opts.OnBatch(time.Since(start), docs, deletes)
+	}
+	return nil
+}
+
+// AppliedSeq is the last log sequence applied to the index, 0 for an index
+// that never applied one.
+func (ix *Index) AppliedSeq() (uint64, error) {
+	v, err := ix.GetInternal(keyAppliedSeq)
+	if err != nil {
+		return 0, err
+	}
+	return decodeSeq(v)
+}
+
+// Apply writes ops and the applied sequence into the index being built, for
+// a replay of the log into a new generation.
+func (b *Builder) Apply(ops []Op, internal map[string][]byte, seq uint64) error {
+	return b.ix.applyInto(b.target, ops, internal, seq)
+}
+
+func encodeSeq(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+func decodeSeq(v []byte) (uint64, error) {
+	switch len(v) {
+	case 0:
+		return 0, nil
+	case 8:
+		return binary.BigEndian.Uint64(v), nil
+	}
+	return 0, fmt.Errorf("stored %s is %d bytes, not 8: the index is damaged; rebuild it", keyAppliedSeq, len(v))
+}

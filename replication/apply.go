@@ -1,0 +1,354 @@
+package replication
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/mpower/labor-search/index"
+)
+
+// entry is one message of the stream as the apply loop needs it.
+type entry struct {
+	seq, pending uint64
+	stamp        time.Time
+	op           index.Op
+	// open is true for a message of an atomic batch before its commit: the
+	// apply loop never ends a Bleve batch there.
+	open bool
+	// err is why the message cannot be applied.
+	err error
+}
+
+// Run tails the stream from the sequence after the local index's and
+// applies it until ctx ends. An entry that cannot be applied stops the loop
+// with an error (and the replica reports not ready): skipping it would let
+// the replicas part.
+func (r *Replica) Run(ctx context.Context) error {
+	if r.engine.NeedsReplay() {
+		if err := r.replay(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.setProblem(err.Error())
+			return err
+		}
+	}
+	entries := make(chan entry, applyBatchMax*2)
+	restart := make(chan struct{}, 1)
+	go r.watchStream(ctx, restart)
+	for ctx.Err() == nil {
+		stop, err := r.consume(ctx, entries, r.applied.Load()+1)
+		if err != nil {
+			r.log.Warn("stream consumer", slog.String("error", err.Error()))
+			r.metrics.consumerResets.Inc()
+			if !sleep(ctx, time.Second) {
+				break
+			}
+			continue
+		}
+		err = r.applyLoop(ctx, entries, restart)
+		stop()
+		if err != nil {
+			r.setProblem(err.Error())
+			return err
+		}
+		// Drop what the old consumer delivered but was not applied: the new
+		// one starts after the applied sequence and delivers it again.
+		for len(entries) > 0 {
+			<-entries
+		}
+		if ctx.Err() == nil {
+			r.metrics.consumerResets.Inc()
+			r.log.Info("stream consumer restarted", slog.Uint64("applied_seq", r.applied.Load()))
+		}
+	}
+	return nil
+}
+
+// consume starts an ordered consumer at sequence next whose messages go to
+// entries. The ordered consumer recreates itself after a server failure
+// from its own cursor.
+func (r *Replica) consume(ctx context.Context, entries chan<- entry, next uint64) (stop func(), err error) {
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if next > 1 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, next
+	}
+	actx, cancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout*2)
+	defer cancel()
+	cons, err := r.js.OrderedConsumer(actx, r.cfg.Stream, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create ordered consumer on %s: %w", r.cfg.Stream, err)
+	}
+	done := make(chan struct{})
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		// A message that cannot be read fails when its turn comes.
+		e, err := decode(m)
+		e.err = err
+		select {
+		case entries <- e:
+		case <-done:
+		}
+	}, jetstream.PullMaxMessages(applyBatchMax), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+			r.log.Debug("consume", slog.String("error", err.Error()))
+		}
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", r.cfg.Stream, err)
+	}
+	return func() { close(done); cc.Stop() }, nil
+}
+
+func decode(m jetstream.Msg) (entry, error) {
+	meta, err := m.Metadata()
+	if err != nil {
+		return entry{}, fmt.Errorf("message metadata: %w", err)
+	}
+	h := m.Headers()
+	e := entry{seq: meta.Sequence.Stream, pending: meta.NumPending, stamp: meta.Timestamp}
+	e.open = h.Get(headerBatchID) != "" && h.Get(headerCommit) == ""
+	id := h.Get(headerID)
+	if id == "" {
+		return e, fmt.Errorf("message %d has no %s header", e.seq, headerID)
+	}
+	switch h.Get(headerOp) {
+	case opDelete:
+		e.op = index.Op{ID: id}
+	case opUpsert:
+		var d index.Document
+		if err := json.Unmarshal(m.Data(), &d); err != nil {
+			return e, fmt.Errorf("message %d: decode document: %w", e.seq, err)
+		}
+		if d.ID != id {
+			return e, fmt.Errorf("message %d: document id %q differs from header %q", e.seq, d.ID, id)
+		}
+		e.op = index.Op{ID: id, Doc: &d}
+	default:
+		return e, fmt.Errorf("message %d: unknown %s %q", e.seq, headerOp, h.Get(headerOp))
+	}
+	return e, nil
+}
+
+// applyLoop applies entries in batches: whatever has arrived, up to
+// applyBatchMax, extended to the end of an open atomic batch. It returns
+// nil when asked to restart the consumer.
+func (r *Replica) applyLoop(ctx context.Context, entries <-chan entry, restart <-chan struct{}) error {
+	var batch []entry
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-restart:
+			return nil
+		case e := <-entries:
+			batch = append(batch[:0], e)
+		}
+	fill:
+		for len(batch) < applyBatchMax || batch[len(batch)-1].open {
+			if batch[len(batch)-1].open {
+				// The rest of an atomic batch is on its way: wait for it.
+				select {
+				case e := <-entries:
+					batch = append(batch, e)
+					continue
+				case <-restart:
+					return nil
+				case <-ctx.Done():
+					return nil
+				}
+			}
+			select {
+			case e := <-entries:
+				batch = append(batch, e)
+			default:
+				break fill
+			}
+		}
+		if err := r.apply(batch); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *Replica) apply(batch []entry) error {
+	last := batch[len(batch)-1]
+	if last.seq <= r.applied.Load() {
+		return nil // delivered again after a consumer reset
+	}
+	ops := make([]index.Op, 0, len(batch))
+	for _, e := range batch {
+		if e.err != nil {
+			return fmt.Errorf("log entry %d cannot be applied: %w", e.seq, e.err)
+		}
+		if e.seq <= r.applied.Load() {
+			continue
+		}
+		ops = append(ops, e.op)
+	}
+	start := time.Now()
+	if err := r.engine.Apply(ops, last.seq); err != nil {
+		return fmt.Errorf("apply log entries up to %d: %w", last.seq, err)
+	}
+	now := r.cfg.Now()
+	r.metrics.applyBatch.Observe(time.Since(start).Seconds())
+	for _, e := range batch {
+		r.metrics.applyDelay.Observe(now.Sub(e.stamp).Seconds())
+		if e.op.Doc == nil {
+			r.metrics.appliedDeletes.Inc()
+		} else {
+			r.metrics.appliedUpserts.Inc()
+		}
+	}
+	r.appliedAt.Store(last.stamp.UnixNano())
+	r.applied.Store(last.seq)
+	r.noteStreamSeq(last.seq + last.pending)
+	r.mu.Lock()
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+	return nil
+}
+
+// replay rebuilds an index of another mapping version: the whole log, up to
+// its last sequence when the replay starts, goes into a new generation
+// while the old one serves; then the tail is applied as usual. Reads with
+// min_seq past the old index wait meanwhile, and writes are taken.
+func (r *Replica) replay(ctx context.Context) error {
+	start := time.Now()
+	var target uint64
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
+		info, err := r.stream.Info(actx)
+		cancel()
+		if err == nil {
+			target = info.State.LastSeq
+			break
+		}
+		if !sleep(ctx, backoff(attempt)) {
+			return fmt.Errorf("replay: stream info: %w", err)
+		}
+	}
+	r.log.Info("replaying the log into a new index generation (mapping version changed)", slog.Uint64("to_seq", target))
+	entries := make(chan entry, applyBatchMax*2)
+	var stop func()
+	if target > 0 {
+		var err error
+		if stop, err = r.consume(ctx, entries, 1); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		defer stop()
+	}
+	last, err := r.engine.Replay(ctx, func(yield func([]index.Op, uint64) error) error {
+		var ops []index.Op
+		for target > 0 {
+			var e entry
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case e = <-entries:
+			}
+			if e.err != nil {
+				return fmt.Errorf("log entry %d cannot be applied: %w", e.seq, e.err)
+			}
+			ops = append(ops, e.op)
+			done := e.seq >= target
+			if (len(ops) >= applyBatchMax || done) && !e.open {
+				if err := yield(ops, e.seq); err != nil {
+					return err
+				}
+				ops = nil
+				if done {
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay the log into a new index generation: %w", err)
+	}
+	r.applied.Store(last)
+	r.noteStreamSeq(last)
+	r.mu.Lock()
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+	r.log.Info("replayed the log", slog.Uint64("applied_seq", last), slog.Float64("seconds", time.Since(start).Seconds()))
+	return nil
+}
+
+// watchStream refreshes the stream's last sequence while the replica is
+// idle or behind, and asks for a new consumer when the applied sequence
+// stands still although the stream is ahead: a consumer lost in a failure
+// that its own resets did not recover.
+func (r *Replica) watchStream(ctx context.Context, restart chan<- struct{}) {
+	const every = 2 * time.Second
+	const stallAfter = 5 * time.Second
+	t := time.NewTicker(every)
+	defer t.Stop()
+	lastApplied, since := r.applied.Load(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		actx, cancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
+		info, err := r.stream.Info(actx)
+		cancel()
+		if err == nil {
+			r.noteStreamSeq(info.State.LastSeq)
+		}
+		applied := r.applied.Load()
+		if applied != lastApplied || r.streamSeq.Load() <= applied {
+			lastApplied, since = applied, time.Now()
+			continue
+		}
+		if time.Since(since) > stallAfter {
+			r.log.Warn("apply stalled; restarting the stream consumer",
+				slog.Uint64("applied_seq", applied), slog.Uint64("stream_seq", r.streamSeq.Load()))
+			select {
+			case restart <- struct{}{}:
+			default:
+			}
+			since = time.Now()
+		}
+	}
+}
+
+// updateLag refreshes the lag metrics and readiness. A replica is ready
+// once it has been within ReadyLag of the stream, and stays so while it
+// lags (serving older answers, which the lag alerts report).
+func (r *Replica) updateLag() {
+	applied, last := r.applied.Load(), r.streamSeq.Load()
+	var lag uint64
+	if last > applied {
+		lag = last - applied
+	}
+	if lag <= r.cfg.ReadyLag {
+		r.ready.Store(true)
+	}
+	r.metrics.applied.Set(float64(applied))
+	r.metrics.streamSeq.Set(float64(last))
+	r.metrics.lagMessages.Set(float64(lag))
+	seconds := 0.0
+	if lag > 0 {
+		if at := r.appliedAt.Load(); at > 0 {
+			seconds = r.cfg.Now().Sub(time.Unix(0, at)).Seconds()
+		}
+	}
+	r.metrics.lagSeconds.Set(max(seconds, 0))
+}
+
+func (r *Replica) setProblem(p string) {
+	r.mu.Lock()
+	r.problem = p
+	r.mu.Unlock()
+	r.ready.Store(false)
+}

@@ -1,0 +1,378 @@
+// Package replication carries the service's writes through a NATS JetStream
+// stream, the replicated log, to every replica's own Bleve index. A write is
+// prepared once on the replica that receives it, published to an R3 stream
+// and acknowledged after JetStream's quorum acknowledgement; every replica
+// tails the stream from the sequence its index holds and applies the entries
+// in batches, the sequence stored in the same Bleve batch as the documents.
+//
+// The stream has one subject per document and keeps one message per subject,
+// so it is a compacted log that always holds the whole corpus: a replica at
+// any position, including an empty one, converges by reading it to the end.
+package replication
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/search"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultStream         = "SEARCH"
+	DefaultSubjectPrefix  = "search"
+	DefaultReplicas       = 3
+	DefaultWriteTimeout   = 10 * time.Second
+	DefaultAttemptTimeout = 2 * time.Second
+	DefaultReadyLag       = 100
+	DefaultStartTimeout   = 30 * time.Second
+	// MaxBatchDocuments is JetStream's default limit of messages in one
+	// atomic batch: a bulk write with more documents is refused whole (413)
+	// rather than split, which would break its all-or-nothing promise.
+	MaxBatchDocuments = 1000
+	// DuplicateWindow is how long a retried write with the same message id
+	// (Idempotency-Key) is recognised as a duplicate.
+	DuplicateWindow = 10 * time.Minute
+	// applyBatchMax bounds the log entries applied in one Bleve batch.
+	applyBatchMax = 500
+)
+
+// Headers of the stream's messages.
+const (
+	headerOp      = "Search-Op"
+	headerID      = "Search-Id"
+	opDelete      = "delete"
+	opUpsert      = "upsert"
+	headerBatchID = "Nats-Batch-Id"
+	headerBatchSq = "Nats-Batch-Sequence"
+	headerCommit  = "Nats-Batch-Commit"
+)
+
+// Config configures a replica.
+type Config struct {
+	// URLs of the NATS servers (nats://host:port). Required.
+	URLs []string
+	// Stream is the JetStream stream's name; SubjectPrefix its subjects'
+	// first token. Defaults DefaultStream and DefaultSubjectPrefix.
+	Stream, SubjectPrefix string
+	// Replicas is the stream's replication factor when searchd creates
+	// it; an existing stream with fewer is used with a warning. Default 3.
+	Replicas int
+	// Credentials is a NATS .creds file; TLSCA, TLSCert and TLSKey PEM
+	// files for TLS (a CA to trust, a client certificate and its key).
+	Credentials, TLSCA, TLSCert, TLSKey string
+	// WriteTimeout bounds a write's publication, retries included, and
+	// AttemptTimeout each attempt. A leader election takes 4-9 s, so the
+	// write timeout should exceed it.
+	WriteTimeout, AttemptTimeout time.Duration
+	// ReadyLag is how far behind the stream a starting replica may be and
+	// already report ready.
+	ReadyLag uint64
+	// StartTimeout bounds the wait for the stream at start.
+	StartTimeout time.Duration
+	// Name names the connection in the servers' monitoring.
+	Name string
+	// Logger receives the replica's events; nil discards.
+	Logger *slog.Logger
+	// Registerer receives the replication metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+}
+
+// Engine is what a replica needs of the search engine; *search.Engine has it.
+type Engine interface {
+	Prepare(docs []index.Document, atomic bool) ([]index.Document, []search.Refusal)
+	Apply(ops []index.Op, seq uint64) error
+	AppliedSeq() (uint64, error)
+	// NeedsReplay and Replay rebuild an index of another mapping version
+	// from the log while it serves.
+	NeedsReplay() bool
+	Replay(ctx context.Context, src search.ReplaySource) (uint64, error)
+}
+
+// Replica publishes writes to the stream and applies the stream to the
+// local engine.
+type Replica struct {
+	cfg     Config
+	engine  Engine
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	log     *slog.Logger
+	metrics *metrics
+
+	applied   atomic.Uint64
+	streamSeq atomic.Uint64
+	ready     atomic.Bool
+	// appliedAt is the stream time of the last applied entry (unix nanos).
+	appliedAt atomic.Int64
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced whenever applied moves
+	problem string
+}
+
+// New connects to NATS, creates the stream or checks the existing one's
+// settings, and reads where the local index stands. Run must then be called
+// to tail the stream.
+func New(ctx context.Context, cfg Config, engine Engine) (*Replica, error) {
+	if len(cfg.URLs) == 0 {
+		return nil, errors.New("replication: no NATS server URL")
+	}
+	cfg = withDefaults(cfg)
+	r := &Replica{cfg: cfg, engine: engine, log: cfg.Logger, changed: make(chan struct{})}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("replication: register metrics: %w", err)
+	}
+	r.metrics = m
+	applied, err := engine.AppliedSeq()
+	if err != nil {
+		return nil, err
+	}
+	r.applied.Store(applied)
+	r.metrics.applied.Set(float64(applied))
+
+	opts := []nats.Option{
+		nats.Name(cfg.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			r.metrics.connected.Set(0)
+			r.log.Warn("nats disconnected", slog.Any("error", err))
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			r.metrics.connected.Set(1)
+			r.log.Info("nats reconnected", slog.String("server", c.ConnectedUrlRedacted()))
+		}),
+		nats.ConnectHandler(func(*nats.Conn) { r.metrics.connected.Set(1) }),
+	}
+	if cfg.Credentials != "" {
+		opts = append(opts, nats.UserCredentials(cfg.Credentials))
+	}
+	if cfg.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLSCA))
+	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
+	}
+	if cfg.TLSCA != "" || cfg.TLSCert != "" {
+		opts = append(opts, nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12}))
+	}
+	nc, err := nats.Connect(strings.Join(cfg.URLs, ","), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS %s: %w", strings.Join(cfg.URLs, ","), err)
+	}
+	if nc.IsConnected() {
+		r.metrics.connected.Set(1)
+	}
+	r.nc = nc
+	if r.js, err = jetstream.New(nc); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if err := r.ensureStream(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func withDefaults(cfg Config) Config {
+	if cfg.Stream == "" {
+		cfg.Stream = DefaultStream
+	}
+	if cfg.SubjectPrefix == "" {
+		cfg.SubjectPrefix = DefaultSubjectPrefix
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = DefaultReplicas
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.AttemptTimeout <= 0 {
+		cfg.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if cfg.ReadyLag == 0 {
+		cfg.ReadyLag = DefaultReadyLag
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = DefaultStartTimeout
+	}
+	if cfg.Name == "" {
+		cfg.Name = "searchd"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg
+}
+
+// StreamConfig is the stream searchd creates: one subject per document
+// holding its last message only (a compacted log), never trimmed by age,
+// size or count, protected from deletes and purges, atomic batches allowed
+// for bulk writes.
+func StreamConfig(name, prefix string, replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:               name,
+		Description:        "labor-search replicated writes: one subject per document, last message kept",
+		Subjects:           []string{prefix + ".doc.*"},
+		Storage:            jetstream.FileStorage,
+		Replicas:           replicas,
+		Retention:          jetstream.LimitsPolicy,
+		MaxMsgsPerSubject:  1,
+		MaxMsgs:            -1,
+		MaxBytes:           -1,
+		Discard:            jetstream.DiscardOld,
+		DenyDelete:         true,
+		DenyPurge:          true,
+		Duplicates:         DuplicateWindow,
+		AllowAtomicPublish: true,
+	}
+}
+
+// checkStream refuses a stream whose settings could lose a document from
+// the log (limits that trim it, deletes or purges allowed, more than one
+// message per subject kept, which would break nothing but grow forever) and
+// lists the settings that are only weaker than ours.
+func checkStream(c jetstream.StreamConfig, wantReplicas int) (warnings []string, err error) {
+	var bad []string
+	if c.MaxAge > 0 {
+		bad = append(bad, "max_age is set (documents would expire from the log)")
+	}
+	if c.MaxBytes > 0 || c.MaxMsgs > 0 {
+		bad = append(bad, "max_bytes or max_msgs is set (the log would be trimmed)")
+	}
+	if c.MaxMsgsPerSubject != 1 {
+		bad = append(bad, fmt.Sprintf("max_msgs_per_subject is %d, want 1", c.MaxMsgsPerSubject))
+	}
+	if !c.DenyDelete || !c.DenyPurge {
+		bad = append(bad, "deny_delete and deny_purge must both be set")
+	}
+	if !c.AllowAtomicPublish {
+		bad = append(bad, "allow_atomic is not set (bulk writes need atomic batches)")
+	}
+	if c.Retention != jetstream.LimitsPolicy {
+		bad = append(bad, "retention must be limits")
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("stream %s has unsafe settings: %s", c.Name, strings.Join(bad, "; "))
+	}
+	if c.Replicas < wantReplicas {
+		warnings = append(warnings, fmt.Sprintf("stream %s has %d replicas, fewer than %d: losing one server can lose acknowledged writes", c.Name, c.Replicas, wantReplicas))
+	}
+	if c.Storage != jetstream.FileStorage {
+		warnings = append(warnings, fmt.Sprintf("stream %s is in memory: a restart of all servers loses it", c.Name))
+	}
+	return warnings, nil
+}
+
+// ensureStream creates the stream, or checks the existing one, retrying
+// while the cluster elects its leaders (a fresh cluster takes seconds).
+func (r *Replica) ensureStream(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.StartTimeout)
+	defer cancel()
+	want := StreamConfig(r.cfg.Stream, r.cfg.SubjectPrefix, r.cfg.Replicas)
+	var last error
+	for {
+		actx, acancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
+		s, err := r.js.Stream(actx, r.cfg.Stream)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			s, err = r.js.CreateStream(actx, want)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				s, err = r.js.Stream(actx, r.cfg.Stream) // another replica created it
+			}
+		}
+		acancel()
+		if err == nil {
+			info := s.CachedInfo()
+			warnings, err := checkStream(info.Config, r.cfg.Replicas)
+			if err != nil {
+				return err
+			}
+			for _, w := range warnings {
+				r.log.Warn("stream settings", slog.String("warning", w))
+			}
+			r.stream = s
+			r.streamSeq.Store(info.State.LastSeq)
+			r.updateLag()
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("stream %s on %s not available within %s: %w", r.cfg.Stream, strings.Join(r.cfg.URLs, ","), r.cfg.StartTimeout, last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Close drains nothing: writes in flight fail, and the log keeps what was
+// acknowledged.
+func (r *Replica) Close() { r.nc.Close() }
+
+// Status is where the replica stands.
+func (r *Replica) Status() search.ReplicaStatus {
+	applied, last := r.applied.Load(), r.streamSeq.Load()
+	st := search.ReplicaStatus{AppliedSeq: applied, StreamSeq: last, Ready: r.ready.Load()}
+	if last > applied {
+		st.Lag = last - applied
+	}
+	r.mu.Lock()
+	st.Problem = r.problem
+	r.mu.Unlock()
+	if st.Problem != "" {
+		st.Ready = false
+	}
+	return st
+}
+
+// WaitApplied returns once the local index holds seq, or
+// search.ErrNotCaughtUp when ctx ends first.
+func (r *Replica) WaitApplied(ctx context.Context, seq uint64) error {
+	if r.applied.Load() >= seq {
+		return nil
+	}
+	r.metrics.consistencyWaits.Inc()
+	start := time.Now()
+	defer func() { r.metrics.consistencyWait.Observe(time.Since(start).Seconds()) }()
+	for {
+		r.mu.Lock()
+		ch := r.changed
+		r.mu.Unlock()
+		if r.applied.Load() >= seq {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			r.metrics.consistencyTimeouts.Inc()
+			return fmt.Errorf("%w: applied %d, asked for %d", search.ErrNotCaughtUp, r.applied.Load(), seq)
+		}
+	}
+}
+
+// subject is a document's subject: base64url of its id, so any id is one
+// token without wildcards or dots.
+func (r *Replica) subject(id string) string {
+	return r.cfg.SubjectPrefix + ".doc." + base64.RawURLEncoding.EncodeToString([]byte(id))
+}
