@@ -53,11 +53,11 @@ const (
 	TextSuffix       = "_text"
 )
 
-// KeywordFields are the exact-valued facet and filter fields.
-var KeywordFields = []string{FieldKind, FieldCountries, FieldRegions, FieldSectors, FieldAreas, FieldPartners, FieldFunder, FieldStartYear}
+// keywordFields are the exact-valued facet and filter fields.
+var keywordFields = []string{FieldKind, FieldCountries, FieldRegions, FieldSectors, FieldAreas, FieldPartners, FieldFunder, FieldStartYear}
 
-// MetaTextFields are the analysed twins of the metadata lists.
-var MetaTextFields = []string{FieldCountries + TextSuffix, FieldRegions + TextSuffix, FieldSectors + TextSuffix, FieldAreas + TextSuffix, FieldPartners + TextSuffix}
+// metaTextFields are the analysed twins of the metadata lists.
+var metaTextFields = []string{FieldCountries + TextSuffix, FieldRegions + TextSuffix, FieldSectors + TextSuffix, FieldAreas + TextSuffix, FieldPartners + TextSuffix}
 
 // plain is a text field outside _all, without term vectors.
 func plain(analyzer string, indexed, stored, docValues bool) *mapping.FieldMapping {
@@ -132,12 +132,12 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	// and phrase queries need both and fail silently without them.
 	dm.AddFieldMappingsAt(FieldTitle, text(true, true))
 	dm.AddFieldMappingsAt(FieldDescription, text(true, true))
-	for _, name := range KeywordFields {
+	for _, name := range keywordFields {
 		dm.AddFieldMappingsAt(name, keyword())
 	}
 	// The metadata twins are matched word by word; without term vectors
 	// indexing takes a sixth less CPU.
-	for _, name := range MetaTextFields {
+	for _, name := range metaTextFields {
 		dm.AddFieldMappingsAt(name, text(false, false))
 	}
 	for _, name := range []string{FieldStart, FieldEnd} {
