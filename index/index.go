@@ -38,6 +38,7 @@ type Index struct {
 	dir     string // "" for in-memory
 	opts    Options
 	mapping *mapping.IndexMappingImpl
+	builder *docBuilder
 	alias   bleve.IndexAlias
 
 	// mu guards live and liveName. Readers of term dictionaries hold it
@@ -77,7 +78,11 @@ func Open(dir string, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{dir: dir, opts: opts, mapping: m}
+	builder, err := newDocBuilder(m)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{dir: dir, opts: opts, mapping: m, builder: builder}
 	if dir == "" {
 		live, err := newBleve("", m)
 		if err != nil {
@@ -339,11 +344,11 @@ func (ix *Index) batchInto(target bleve.Index, docs []Document, deletes []string
 	start := time.Now()
 	b := target.NewBatch()
 	for i := range docs {
-		fields, err := toFields(&docs[i])
+		doc, err := ix.builder.build(&docs[i])
 		if err != nil {
 			return err
 		}
-		if err := b.Index(docs[i].ID, fields); err != nil {
+		if err := b.IndexAdvanced(doc); err != nil {
 			return fmt.Errorf("index document %q: %w", docs[i].ID, err)
 		}
 	}
@@ -490,57 +495,4 @@ func (ix *Index) Close() error {
 		return fmt.Errorf("close index %s: %w", displayPath(ix.dir), err)
 	}
 	return nil
-}
-
-// toFields turns a document into the indexed field map.
-func toFields(d *Document) (map[string]interface{}, error) {
-	src, err := json.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("encode document %q: %w", d.ID, err)
-	}
-	f := map[string]interface{}{
-		FieldKind:        d.Kind,
-		FieldTitle:       d.Title,
-		FieldDescription: d.Description,
-		FieldTitleSort:   d.Title,
-		FieldSource:      string(src),
-	}
-	lists := []struct {
-		name   string
-		values []string
-	}{
-		{FieldCountries, d.Countries}, {FieldRegions, d.Regions}, {FieldSectors, d.Sectors},
-		{FieldAreas, d.Areas}, {FieldPartners, d.Partners},
-	}
-	words := []string{d.Title, d.Description}
-	for _, l := range lists {
-		if len(l.values) == 0 {
-			continue
-		}
-		f[l.name] = l.values
-		// Sentences keep list items apart for phrase queries.
-		joined := strings.Join(l.values, " . ")
-		f[l.name+TextSuffix] = joined
-		words = append(words, joined)
-	}
-	if d.Funder != "" {
-		f[FieldFunder] = d.Funder
-	}
-	f[FieldWords] = strings.Join(words, " . ")
-	if d.Start != "" {
-		t, err := time.Parse(DateLayout, d.Start)
-		if err != nil {
-			return nil, fmt.Errorf("document %q: start %q is not a YYYY-MM-DD date", d.ID, d.Start)
-		}
-		f[FieldStart] = t
-		f[FieldStartYear] = d.Start[:4]
-	}
-	if d.End != "" {
-		t, err := time.Parse(DateLayout, d.End)
-		if err != nil {
-			return nil, fmt.Errorf("document %q: end %q is not a YYYY-MM-DD date", d.ID, d.End)
-		}
-		f[FieldEnd] = t
-	}
-	return f, nil
 }
