@@ -30,6 +30,28 @@ type Options struct {
 	// generation and removes the old ones. Until then the directory on disk
 	// is untouched.
 	Fresh bool
+	// MaxSegmentFileBytes, when positive, caps the segment files a merge
+	// writes, and so the inputs it maps and reads at once: the pages a
+	// merge touches count in the process's resident memory, so an
+	// unbounded merge of a large index exceeds any memory budget. Bleve's
+	// default is 4 GiB. More, smaller segments cost searches a little.
+	MaxSegmentFileBytes int64
+	// BatchBytes, when positive, splits a write of more documents than
+	// this much text into consecutive batches: Bleve holds a whole batch
+	// analysed in memory (about fifty times its text) until its segment
+	// is durable. Each part is durable before the next is written.
+	BatchBytes int
+}
+
+// scorchConfig is the Bleve configuration of every index Open creates or
+// opens.
+func (o Options) scorchConfig() map[string]interface{} {
+	c := map[string]interface{}{"bolt_timeout": "5s"}
+	if o.MaxSegmentFileBytes > 0 {
+		// Bleve lays these over its defaults (mergeplan.DefaultMergePlanOptions).
+		c["scorchMergePlanOptions"] = map[string]interface{}{"MaxSegmentFileSize": o.MaxSegmentFileBytes}
+	}
+	return c
 }
 
 // Index is a Bleve index behind an alias, so that a rebuild can swap in a
@@ -84,7 +106,7 @@ func Open(dir string, opts Options) (*Index, error) {
 	}
 	ix := &Index{dir: dir, opts: opts, mapping: m, builder: builder}
 	if dir == "" {
-		live, err := newBleve("", m)
+		live, err := newBleve("", m, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +117,7 @@ func Open(dir string, opts Options) (*Index, error) {
 		return nil, fmt.Errorf("create index directory %s: %w", dir, err)
 	}
 	if opts.Fresh {
-		live, err := newBleve("", m)
+		live, err := newBleve("", m, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -108,7 +130,7 @@ func Open(dir string, opts Options) (*Index, error) {
 	}
 	if name == "" {
 		name = newGenerationName()
-		live, err := newBleve(filepath.Join(dir, name), m)
+		live, err := newBleve(filepath.Join(dir, name), m, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +141,7 @@ func Open(dir string, opts Options) (*Index, error) {
 		ix.setLive(live, name)
 		return ix, nil
 	}
-	live, err := openBleve(filepath.Join(dir, name))
+	live, err := openBleve(filepath.Join(dir, name), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -133,8 +155,8 @@ func (ix *Index) setLive(live bleve.Index, name string) {
 	ix.generation.Add(1)
 }
 
-func newBleve(path string, m mapping.IndexMapping) (bleve.Index, error) {
-	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
+func newBleve(path string, m mapping.IndexMapping, opts Options) (bleve.Index, error) {
+	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, opts.scorchConfig())
 	if err != nil {
 		return nil, fmt.Errorf("create index %s: %w", displayPath(path), err)
 	}
@@ -145,11 +167,11 @@ func newBleve(path string, m mapping.IndexMapping) (bleve.Index, error) {
 	return idx, nil
 }
 
-func openBleve(path string) (bleve.Index, error) {
+func openBleve(path string, opts Options) (bleve.Index, error) {
 	if _, err := os.Stat(filepath.Join(path, "index_meta.json")); err != nil {
 		return nil, fmt.Errorf("open index %s: not a Bleve index (%v); rebuild it with -rebuild", path, err)
 	}
-	idx, err := openUsingRecover(path)
+	idx, err := openUsingRecover(path, opts.scorchConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w; the index may be damaged or in use by another process: rebuild it with -rebuild", path, err)
 	}
@@ -170,14 +192,14 @@ func openBleve(path string) (bleve.Index, error) {
 // does not identify as itself, and a file cut shorter than its meta page says
 // faults on the mapped range. Either must refuse the directory, not kill the
 // process.
-func openUsingRecover(path string) (idx bleve.Index, err error) {
+func openUsingRecover(path string, config map[string]interface{}) (idx bleve.Index, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			idx, err = nil, fmt.Errorf("the index store is damaged: %v", r)
 		}
 	}()
-	return bleve.OpenUsing(path, map[string]interface{}{"bolt_timeout": "5s"})
+	return bleve.OpenUsing(path, config)
 }
 
 func displayPath(path string) string {
@@ -329,15 +351,44 @@ func DecodeSource(src []byte) (*Document, error) {
 }
 
 // Batch indexes docs (replacing any with the same id) and deletes ids, as
-// one batch. For an on-disk index it returns once the batch is persisted, so
-// an acknowledged write survives a crash of the process.
+// one batch, or with Options.BatchBytes as consecutive batches of about that
+// much text (the deletes go with the first). For an on-disk index it returns
+// once every batch is persisted, so an acknowledged write survives a crash
+// of the process; a failure may leave earlier parts written, which writing
+// the same documents again repairs.
 func (ix *Index) Batch(docs []Document, deletes []string) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed.Load() {
 		return ErrClosed
 	}
-	return ix.batchInto(ix.live, docs, deletes)
+	for _, part := range ix.split(docs) {
+		if err := ix.batchInto(ix.live, part, deletes); err != nil {
+			return err
+		}
+		deletes = nil
+	}
+	return nil
+}
+
+// split cuts docs into parts of about Options.BatchBytes of text each.
+func (ix *Index) split(docs []Document) [][]Document {
+	if ix.opts.BatchBytes <= 0 {
+		return [][]Document{docs}
+	}
+	var parts [][]Document
+	from, size := 0, 0
+	for i := range docs {
+		size += docs[i].textBytes()
+		if size >= ix.opts.BatchBytes {
+			parts = append(parts, docs[from:i+1])
+			from, size = i+1, 0
+		}
+	}
+	if from < len(docs) || len(parts) == 0 {
+		parts = append(parts, docs[from:])
+	}
+	return parts
 }
 
 func (ix *Index) batchInto(target bleve.Index, docs []Document, deletes []string) error {
@@ -400,8 +451,16 @@ type Builder struct {
 	target bleve.Index
 }
 
-// Batch writes one batch into the index being built.
-func (b *Builder) Batch(docs []Document) error { return b.ix.batchInto(b.target, docs, nil) }
+// Batch writes docs into the index being built, split as Index.Batch
+// splits them.
+func (b *Builder) Batch(docs []Document) error {
+	for _, part := range b.ix.split(docs) {
+		if err := b.ix.batchInto(b.target, part, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // SetInternal stores a value in the index being built.
 func (b *Builder) SetInternal(key string, val []byte) error {
@@ -425,7 +484,7 @@ func (ix *Index) Rebuild(fill func(b *Builder) error) error {
 		name = newGenerationName()
 		path = filepath.Join(ix.dir, name)
 	}
-	next, err := newBleve(path, ix.mapping)
+	next, err := newBleve(path, ix.mapping, ix.opts)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,9 @@ type Options struct {
 	// DisableCache turns off the response cache, for measuring the
 	// engine without it.
 	DisableCache bool
+	// RebuildWriters is how many batches Rebuild writes at once; 0 = one
+	// per CPU. Each holds its batch analysed in memory until durable.
+	RebuildWriters int
 }
 
 // Engine answers searches and applies writes over one index.
@@ -329,7 +332,11 @@ func (e *Engine) Rebuild(ctx context.Context, src Source) (int, error) {
 		defer cancel(nil)
 		batches := make(chan []index.Document)
 		var wg sync.WaitGroup
-		for range max(1, runtime.GOMAXPROCS(0)) {
+		writers := e.opts.RebuildWriters
+		if writers <= 0 {
+			writers = runtime.GOMAXPROCS(0)
+		}
+		for range writers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/search"
@@ -55,6 +56,7 @@ type config struct {
 	writeBurst      int
 	rebuild         bool
 	input           string
+	memory          memory.Budget
 }
 
 // parseConfig reads flags, each defaulting to its environment variable, so
@@ -121,7 +123,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.writeBurst, "write-burst", writeBurst, "write requests one client IP may make in a row before -write-rate applies (SEARCH_WRITE_BURST)")
 	fs.BoolVar(&c.rebuild, "rebuild", false, "rebuild the index from the seeds (or -input) before serving")
 	fs.StringVar(&c.input, "input", env("SEARCH_INPUT", ""), "JSON Lines `file` (.gz allowed) to build the index from instead of the seeds, when it is empty or with -rebuild (SEARCH_INPUT)")
+	mem := fs.String("memory", env("SEARCH_MEMORY", ""), "memory `budget` of index writes (-rebuild, bulk loads), such as 512MiB; default 512MiB, or the cgroup limit or GOMEMLIMIT when smaller; set, it is also the Go runtime's soft limit (SEARCH_MEMORY)")
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.memory, err = memory.Resolve(*mem, getenv, os.ReadFile); err != nil {
 		return c, err
 	}
 	if c.apiKey == "" {
@@ -172,9 +178,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Writes (a rebuild, a bulk load of up to 32 MiB) go in batches sized
+	// to the budget. Serving a large index may need more than a build's
+	// default budget, so the runtime's soft limit is set only from an
+	// explicit budget (-memory, the cgroup, GOMEMLIMIT itself), at three
+	// quarters of it.
+	plan := memory.PlanFor(cfg.memory.Bytes)
+	if cfg.memory.Source != "default" {
+		plan.GCLimit = cfg.memory.Bytes / 4 * 3
+		defer plan.Apply(getenv)()
+	}
+
 	// -rebuild must work on a damaged or outdated index, so it does not
 	// read the current one.
-	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != ""})
+	ix, err := index.Open(cfg.indexDir, index.Options{
+		OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != "",
+		BatchBytes: plan.BatchBytes, MaxSegmentFileBytes: plan.MaxSegmentFileBytes,
+	})
 	if err != nil {
 		if cfg.indexDir != "" && !cfg.rebuild {
 			return fmt.Errorf("%w\n"+
@@ -192,11 +212,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			logger.Error("close index", slog.String("error", err.Error()))
 		}
 	}()
-	engine, err := corpus.NewEngine(ix)
+	engine, err := corpus.NewEngine(ix, search.Options{RebuildWriters: plan.Writers})
 	if err != nil {
 		return err
 	}
-	count, built, err := fill(ctx, engine, cfg)
+	count, built, err := fill(ctx, engine, cfg, plan.BatchBytes)
 	if err != nil {
 		return err
 	}
@@ -310,7 +330,7 @@ func writeRate(perSecond float64) float64 {
 // -rebuild asks, and returns the document count and, when it built, what
 // from and how fast. The build happens beside the live index and is swapped
 // in whole, so a bad input line leaves the index as it was.
-func fill(ctx context.Context, engine *search.Engine, cfg config) (count uint64, built string, err error) {
+func fill(ctx context.Context, engine *search.Engine, cfg config, batchBytes int) (count uint64, built string, err error) {
 	count, err = engine.Count()
 	if err != nil {
 		return 0, "", err
@@ -327,7 +347,7 @@ func fill(ctx context.Context, engine *search.Engine, cfg config) (count uint64,
 			return 0, "", err
 		}
 		defer f.Close()
-		src, from = f.Source(corpus.DefaultBatchBytes), cfg.input
+		src, from = f.Source(batchBytes), cfg.input
 	} else if src, _, err = corpus.Seeds(); err != nil {
 		return 0, "", err
 	}
