@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	plan := memory.PlanFor(cfg.memory.Bytes)
-	defer plan.Apply(getenv)()
+	defer plan.Apply()()
 	if cfg.batchBytes > 0 {
 		plan.BatchBytes = cfg.batchBytes
 	}

@@ -186,7 +186,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	plan := memory.PlanFor(cfg.memory.Bytes)
 	if cfg.memory.Source != "default" {
 		plan.GCLimit = cfg.memory.Bytes / 4 * 3
-		defer plan.Apply(getenv)()
+		defer plan.Apply()()
 	}
 
 	// -rebuild must work on a damaged or outdated index, so it does not

@@ -111,7 +111,8 @@ func FormatBytes(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
 
 // Plan is how a build spends its budget.
 type Plan struct {
-	// GCLimit is the Go runtime's soft memory limit; the rest of the
+	// GCLimit is the Go runtime's soft memory limit (GOMEMLIMIT, when
+	// set lower, stays); the rest of the
 	// budget is for what the runtime does not count: the pages of segment
 	// files a merge maps and reads, the binary, thread stacks.
 	GCLimit int64
@@ -136,13 +137,14 @@ func PlanFor(b int64) Plan {
 	}
 }
 
-// Apply sets the Go runtime's memory limit to the plan's unless GOMEMLIMIT
-// is set, which then wins; restore puts back the limit there was.
-func (p Plan) Apply(getenv func(string) string) (restore func()) {
-	if getenv("GOMEMLIMIT") != "" {
+// Apply lowers the Go runtime's memory limit to the plan's; a lower one
+// already set (GOMEMLIMIT) stays. restore puts back the limit there was.
+func (p Plan) Apply() (restore func()) {
+	prev := debug.SetMemoryLimit(-1)
+	if p.GCLimit >= prev {
 		return func() {}
 	}
-	prev := debug.SetMemoryLimit(p.GCLimit)
+	debug.SetMemoryLimit(p.GCLimit)
 	return func() { debug.SetMemoryLimit(prev) }
 }
 

@@ -2,7 +2,9 @@ package memory
 
 import (
 	"errors"
+	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -109,5 +111,29 @@ func TestPlanFor(t *testing.T) {
 		if p := PlanFor(b); p.GCLimit+p.MaxSegmentFileBytes > b/4*3 {
 			t.Errorf("PlanFor(%d) = %+v: the heap limit and one merge's files exceed three quarters of the budget", b, p)
 		}
+	}
+}
+
+// TestApplyRespectsLowerLimit: Apply lowers the runtime's limit, never
+// raises it, and restores what there was.
+func TestApplyRespectsLowerLimit(t *testing.T) {
+	orig := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(orig)
+
+	debug.SetMemoryLimit(100 << 20) // as GOMEMLIMIT=100MiB would
+	restore := Plan{GCLimit: 256 << 20}.Apply()
+	if got := debug.SetMemoryLimit(-1); got != 100<<20 {
+		t.Errorf("limit after Apply of a higher plan = %d, want GOMEMLIMIT's %d", got, 100<<20)
+	}
+	restore()
+
+	debug.SetMemoryLimit(math.MaxInt64)
+	restore = Plan{GCLimit: 256 << 20}.Apply()
+	if got := debug.SetMemoryLimit(-1); got != 256<<20 {
+		t.Errorf("limit after Apply = %d, want the plan's %d", got, 256<<20)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("limit after restore = %d, want %d", got, int64(math.MaxInt64))
 	}
 }
