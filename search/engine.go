@@ -242,7 +242,7 @@ func (e *Engine) prepare(docs []index.Document) ([]index.Document, []Refusal) {
 	return kept, refused
 }
 
-// Upsert validates, enriches and writes documents in one batch, all of them
+// Upsert validates, enriches and writes documents (in the index's batches), all of them
 // or, when one is invalid, none; it returns once the batch is durable (for
 // an on-disk index). A validation problem is an *InvalidError naming the
 // document when there are several.
@@ -261,8 +261,9 @@ func (e *Engine) Upsert(ctx context.Context, docs []index.Document) error {
 	return Invalid("document", "document %d: %v", r.Index+1, r.Err)
 }
 
-// Write validates, enriches and writes the valid documents of docs in one
-// durable batch, and lists the others. With atomic set, any refusal keeps
+// Write validates, enriches and writes the valid documents of docs, durably
+// (as one batch or, beyond index.Options.BatchBytes, several), and lists
+// the others. With atomic set, any refusal keeps
 // every document out (nothing is written). Refusals are not errors: the
 // error is for a write that failed.
 func (e *Engine) Write(ctx context.Context, docs []index.Document, atomic bool) ([]Refusal, error) {
