@@ -179,14 +179,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	// Writes (a rebuild, a bulk load of up to 32 MiB) go in batches sized
-	// to the budget. Serving a large index may need more than a build's
-	// default budget, so the runtime's soft limit is set only from an
-	// explicit budget (-memory, the cgroup, GOMEMLIMIT itself), at three
-	// quarters of it.
+	// to the budget, and a rebuild runs under the build's soft limit (half
+	// the budget), as the indexer does. Serving a large index may need more
+	// than a build's default budget, so while serving the runtime's soft
+	// limit is set only from an explicit budget (-memory, the cgroup,
+	// GOMEMLIMIT itself), at three quarters of it.
 	plan := memory.PlanFor(cfg.memory.Bytes)
 	if cfg.memory.Source != "default" {
-		plan.GCLimit = cfg.memory.Bytes / 4 * 3
-		defer plan.Apply()()
+		serving := plan
+		serving.GCLimit = cfg.memory.Bytes / 4 * 3
+		defer serving.Apply()()
 	}
 
 	// -rebuild must work on a damaged or outdated index, so it does not
@@ -216,7 +218,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	count, built, err := fill(ctx, engine, cfg, plan.BatchBytes)
+	count, built, err := fill(ctx, engine, cfg, plan)
 	if err != nil {
 		return err
 	}
@@ -330,7 +332,7 @@ func writeRate(perSecond float64) float64 {
 // -rebuild asks, and returns the document count and, when it built, what
 // from and how fast. The build happens beside the live index and is swapped
 // in whole, so a bad input line leaves the index as it was.
-func fill(ctx context.Context, engine *search.Engine, cfg config, batchBytes int) (count uint64, built string, err error) {
+func fill(ctx context.Context, engine *search.Engine, cfg config, plan memory.Plan) (count uint64, built string, err error) {
 	count, err = engine.Count()
 	if err != nil {
 		return 0, "", err
@@ -347,11 +349,13 @@ func fill(ctx context.Context, engine *search.Engine, cfg config, batchBytes int
 			return 0, "", err
 		}
 		defer f.Close()
-		src, from = f.Source(batchBytes), cfg.input
+		src, from = f.Source(plan.BatchBytes), cfg.input
 	} else if src, _, err = corpus.Seeds(); err != nil {
 		return 0, "", err
 	}
+	restore := plan.Apply()
 	n, err := engine.Rebuild(ctx, src)
+	restore()
 	if err != nil {
 		return 0, "", fmt.Errorf("build index from %s: %w", from, err)
 	}
