@@ -30,12 +30,14 @@ type Options struct {
 	// generation and removes the old ones. Until then the directory on disk
 	// is untouched.
 	Fresh bool
-	// MaxSegmentFileBytes, when positive, caps the segment files a merge
-	// writes, and so the inputs it maps and reads at once: the pages a
-	// merge touches count in the process's resident memory, so an
+	// MaxSegmentDocs, when positive, caps the documents of a segment a
+	// merge writes, and so the inputs it maps and reads at once: the pages
+	// a merge touches count in the process's resident memory, so an
 	// unbounded merge of a large index exceeds any memory budget. Bleve's
-	// default is 4 GiB. More, smaller segments cost searches a little.
-	MaxSegmentFileBytes int64
+	// default is 5,000,000 (its MaxSegmentFileSize, in bytes, applies only
+	// to segments with vectors). More, smaller segments cost searches a
+	// little.
+	MaxSegmentDocs int
 	// BatchBytes, when positive, splits a write of more documents than
 	// this much text into consecutive batches: Bleve holds a whole batch
 	// analysed in memory (about fifty times its text) until its segment
@@ -47,9 +49,9 @@ type Options struct {
 // opens.
 func (o Options) scorchConfig() map[string]interface{} {
 	c := map[string]interface{}{"bolt_timeout": "5s"}
-	if o.MaxSegmentFileBytes > 0 {
+	if o.MaxSegmentDocs > 0 {
 		// Bleve lays these over its defaults (mergeplan.DefaultMergePlanOptions).
-		c["scorchMergePlanOptions"] = map[string]interface{}{"MaxSegmentFileSize": o.MaxSegmentFileBytes}
+		c["scorchMergePlanOptions"] = map[string]interface{}{"MaxSegmentSize": o.MaxSegmentDocs}
 	}
 	return c
 }

@@ -326,9 +326,9 @@ func TestFreshOpenRecoversADamagedDirectory(t *testing.T) {
 func TestBatchBytesSplitsWrites(t *testing.T) {
 	var batches []int
 	ix, err := Open(t.TempDir(), Options{
-		BatchBytes:          200,
-		MaxSegmentFileBytes: 1 << 20,
-		OnBatch:             func(_ time.Duration, docs, deletes int) { batches = append(batches, docs+deletes) },
+		BatchBytes:     200,
+		MaxSegmentDocs: 1000,
+		OnBatch:        func(_ time.Duration, docs, deletes int) { batches = append(batches, docs+deletes) },
 	})
 	if err != nil {
 		t.Fatal(err)

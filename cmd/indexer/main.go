@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// The indexer always replaces the whole index, so it never needs to read
 	// the current generation, which may be damaged or of an older mapping.
 	ix, err := index.Open(cfg.indexDir, index.Options{
-		Fresh: true, BatchBytes: plan.BatchBytes, MaxSegmentFileBytes: plan.MaxSegmentFileBytes,
+		Fresh: true, BatchBytes: plan.BatchBytes, MaxSegmentDocs: plan.MaxSegmentDocs,
 	})
 	if err != nil {
 		return err

@@ -195,7 +195,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// read the current one.
 	ix, err := index.Open(cfg.indexDir, index.Options{
 		OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != "",
-		BatchBytes: plan.BatchBytes, MaxSegmentFileBytes: plan.MaxSegmentFileBytes,
+		BatchBytes: plan.BatchBytes, MaxSegmentDocs: plan.MaxSegmentDocs,
 	})
 	if err != nil {
 		if cfg.indexDir != "" && !cfg.rebuild {

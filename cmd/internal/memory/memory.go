@@ -122,18 +122,27 @@ type Plan struct {
 	// costs more than linearly in its size, and merging does the rest.
 	BatchBytes int
 	Writers    int
-	// MaxSegmentFileBytes caps a merge's output and so its mapped inputs.
-	MaxSegmentFileBytes int64
+	// MaxSegmentDocs caps a merge's output, and so its mapped inputs, at
+	// about MergeBytes of segment files, counting segmentDocBytes a
+	// document.
+	MaxSegmentDocs int
+	MergeBytes     int64
 }
+
+// segmentDocBytes is what a document of about 1 KiB of JSON takes in a
+// segment file: 2.4 KiB in an index of 1,000,000 generated documents
+// (2.3 GiB), rounded up.
+const segmentDocBytes = 3 << 10
 
 // PlanFor divides budget b among the build's consumers.
 func PlanFor(b int64) Plan {
 	writers := max(1, min(runtime.GOMAXPROCS(0), 4, int(b/(128<<20))))
 	return Plan{
-		GCLimit:             b / 2,
-		BatchBytes:          int(max(64<<10, min(1<<20, b/1024))),
-		Writers:             writers,
-		MaxSegmentFileBytes: b / 4,
+		GCLimit:        b / 2,
+		BatchBytes:     int(max(64<<10, min(1<<20, b/1024))),
+		Writers:        writers,
+		MaxSegmentDocs: int(b / 3 / segmentDocBytes),
+		MergeBytes:     b / 3,
 	}
 }
 

@@ -102,14 +102,14 @@ func TestStatusField(t *testing.T) {
 func TestPlanFor(t *testing.T) {
 	small, large := PlanFor(MinBudget), PlanFor(DefaultBudget)
 	inflight := func(p Plan) int64 { return int64(p.BatchBytes * p.Writers) }
-	if inflight(small) > inflight(large) || small.GCLimit >= large.GCLimit || small.MaxSegmentFileBytes >= large.MaxSegmentFileBytes {
+	if inflight(small) > inflight(large) || small.GCLimit >= large.GCLimit || small.MaxSegmentDocs >= large.MaxSegmentDocs {
 		t.Errorf("PlanFor(%d) = %+v is not smaller than PlanFor(%d) = %+v", MinBudget, small, DefaultBudget, large)
 	}
 	for _, b := range []int64{MinBudget, DefaultBudget, 4 << 30} {
-		// A quarter of the budget is left to the binary, stacks and the
+		// A sixth of the budget is left to the binary, stacks and the
 		// runtime's overshoot.
-		if p := PlanFor(b); p.GCLimit+p.MaxSegmentFileBytes > b/4*3 {
-			t.Errorf("PlanFor(%d) = %+v: the heap limit and one merge's files exceed three quarters of the budget", b, p)
+		if p := PlanFor(b); p.GCLimit+p.MergeBytes > b*5/6 || int64(p.MaxSegmentDocs)*segmentDocBytes > p.MergeBytes {
+			t.Errorf("PlanFor(%d) = %+v: the heap limit and one merge's files exceed five sixths of the budget", b, p)
 		}
 	}
 }
