@@ -172,7 +172,8 @@ type refusedLine struct {
 var bulkParams = []string{"atomic"}
 
 // bulkDocuments writes a JSON Lines body. By default every valid line is
-// indexed, in one durable batch, and every other line is reported with its
+// indexed, in durable batches the index sizes to its memory budget
+// (index.Options.BatchBytes), and every other line is reported with its
 // number; with atomic=true one bad line refuses the whole body and nothing
 // is written.
 func (s *server) bulkDocuments(r *http.Request) (*reply, error) {

@@ -45,13 +45,13 @@ func (ix *Index) applyInto(target bleve.Index, ops []Op, internal map[string][]b
 			deletes++
 			continue
 		}
-		fields, err := toFields(op.Doc)
+		doc, err := ix.builder.build(op.Doc)
 		if err != nil {
 			return err
 		}
-		// Batch.Index replaces an earlier op on the same id in this batch,
-		// and Delete does too: the log's order holds within a batch.
-		if err := b.Index(op.Doc.ID, fields); err != nil {
+		// Batch.IndexAdvanced replaces an earlier op on the same id in this
+		// batch, and Delete does too: the log's order holds within a batch.
+		if err := b.IndexAdvanced(doc); err != nil {
 			return fmt.Errorf("index document %q: %w", op.Doc.ID, err)
 		}
 		docs++

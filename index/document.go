@@ -43,6 +43,17 @@ type Document struct {
 	End   string `json:"end,omitempty"`
 }
 
+// textBytes is about the size of d's text, what its analysis grows from.
+func (d *Document) textBytes() int {
+	n := len(d.ID) + len(d.Kind) + len(d.Title) + len(d.Description) + len(d.Funder) + len(d.Start) + len(d.End)
+	for _, l := range [][]string{d.Countries, d.Regions, d.Sectors, d.Areas, d.Partners} {
+		for _, v := range l {
+			n += len(v)
+		}
+	}
+	return n
+}
+
 // MaxIDLength bounds document ids so they stay usable in URLs and logs.
 const MaxIDLength = 200
 

@@ -35,6 +35,30 @@ type Options struct {
 	// replicated mode serves it while it replays the log into a new
 	// generation with Rebuild, which then swaps in.
 	KeepOldMapping bool
+	// MaxSegmentDocs, when positive, caps the documents of a segment a
+	// merge writes, and so the inputs it maps and reads at once: the pages
+	// a merge touches count in the process's resident memory, so an
+	// unbounded merge of a large index exceeds any memory budget. Bleve's
+	// default is 5,000,000 (its MaxSegmentFileSize, in bytes, applies only
+	// to segments with vectors). More, smaller segments cost searches a
+	// little.
+	MaxSegmentDocs int
+	// BatchBytes, when positive, splits a write of more documents than
+	// this much text into consecutive batches: Bleve holds a whole batch
+	// analysed in memory (about fifty times its text) until its segment
+	// is durable. Each part is durable before the next is written.
+	BatchBytes int
+}
+
+// scorchConfig is the Bleve configuration of every index Open creates or
+// opens.
+func (o Options) scorchConfig() map[string]interface{} {
+	c := map[string]interface{}{"bolt_timeout": "5s"}
+	if o.MaxSegmentDocs > 0 {
+		// Bleve lays these over its defaults (mergeplan.DefaultMergePlanOptions).
+		c["scorchMergePlanOptions"] = map[string]interface{}{"MaxSegmentSize": o.MaxSegmentDocs}
+	}
+	return c
 }
 
 // Index is a Bleve index behind an alias, so that a rebuild can swap in a
@@ -43,6 +67,7 @@ type Index struct {
 	dir     string // "" for in-memory
 	opts    Options
 	mapping *mapping.IndexMappingImpl
+	builder *docBuilder
 	alias   bleve.IndexAlias
 
 	// mu guards live and liveName. Readers of term dictionaries hold it
@@ -85,9 +110,13 @@ func Open(dir string, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{dir: dir, opts: opts, mapping: m}
+	builder, err := newDocBuilder(m)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{dir: dir, opts: opts, mapping: m, builder: builder}
 	if dir == "" {
-		live, err := newBleve("", m)
+		live, err := newBleve("", m, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +127,7 @@ func Open(dir string, opts Options) (*Index, error) {
 		return nil, fmt.Errorf("create index directory %s: %w", dir, err)
 	}
 	if opts.Fresh {
-		live, err := newBleve("", m)
+		live, err := newBleve("", m, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +140,7 @@ func Open(dir string, opts Options) (*Index, error) {
 	}
 	if name == "" {
 		name = newGenerationName()
-		live, err := newBleve(filepath.Join(dir, name), m)
+		live, err := newBleve(filepath.Join(dir, name), m, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -122,7 +151,7 @@ func Open(dir string, opts Options) (*Index, error) {
 		ix.setLive(live, name)
 		return ix, nil
 	}
-	live, old, err := openBleve(filepath.Join(dir, name), opts.KeepOldMapping)
+	live, old, err := openBleve(filepath.Join(dir, name), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +170,8 @@ func (ix *Index) setLive(live bleve.Index, name string) {
 	ix.generation.Add(1)
 }
 
-func newBleve(path string, m mapping.IndexMapping) (bleve.Index, error) {
-	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
+func newBleve(path string, m mapping.IndexMapping, opts Options) (bleve.Index, error) {
+	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, opts.scorchConfig())
 	if err != nil {
 		return nil, fmt.Errorf("create index %s: %w", displayPath(path), err)
 	}
@@ -153,13 +182,13 @@ func newBleve(path string, m mapping.IndexMapping) (bleve.Index, error) {
 	return idx, nil
 }
 
-// openBleve opens a generation; with keepOld, one of another mapping
-// version is opened too, and old says so.
-func openBleve(path string, keepOld bool) (idx bleve.Index, old bool, err error) {
+// openBleve opens a generation; with opts.KeepOldMapping, one of another
+// mapping version is opened too, and old says so.
+func openBleve(path string, opts Options) (idx bleve.Index, old bool, err error) {
 	if _, err := os.Stat(filepath.Join(path, "index_meta.json")); err != nil {
 		return nil, false, fmt.Errorf("open index %s: not a Bleve index (%v); rebuild it with -rebuild", path, err)
 	}
-	idx, err = openUsingRecover(path)
+	idx, err = openUsingRecover(path, opts.scorchConfig())
 	if err != nil {
 		return nil, false, fmt.Errorf("open index %s: %w; the index may be damaged or in use by another process: rebuild it with -rebuild", path, err)
 	}
@@ -169,7 +198,7 @@ func openBleve(path string, keepOld bool) (idx bleve.Index, old bool, err error)
 		return nil, false, fmt.Errorf("read mapping version of %s: %w", path, err)
 	}
 	if string(v) != MappingVersion {
-		if keepOld {
+		if opts.KeepOldMapping {
 			return idx, true, nil
 		}
 		_ = idx.Close()
@@ -183,14 +212,14 @@ func openBleve(path string, keepOld bool) (idx bleve.Index, old bool, err error)
 // does not identify as itself, and a file cut shorter than its meta page says
 // faults on the mapped range. Either must refuse the directory, not kill the
 // process.
-func openUsingRecover(path string) (idx bleve.Index, err error) {
+func openUsingRecover(path string, config map[string]interface{}) (idx bleve.Index, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			idx, err = nil, fmt.Errorf("the index store is damaged: %v", r)
 		}
 	}()
-	return bleve.OpenUsing(path, map[string]interface{}{"bolt_timeout": "5s"})
+	return bleve.OpenUsing(path, config)
 }
 
 func displayPath(path string) string {
@@ -342,26 +371,55 @@ func DecodeSource(src []byte) (*Document, error) {
 }
 
 // Batch indexes docs (replacing any with the same id) and deletes ids, as
-// one batch. For an on-disk index it returns once the batch is persisted, so
-// an acknowledged write survives a crash of the process.
+// one batch, or with Options.BatchBytes as consecutive batches of about that
+// much text (the deletes go with the first). For an on-disk index it returns
+// once every batch is persisted, so an acknowledged write survives a crash
+// of the process; a failure may leave earlier parts written, which writing
+// the same documents again repairs.
 func (ix *Index) Batch(docs []Document, deletes []string) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed.Load() {
 		return ErrClosed
 	}
-	return ix.batchInto(ix.live, docs, deletes)
+	for _, part := range ix.split(docs) {
+		if err := ix.batchInto(ix.live, part, deletes); err != nil {
+			return err
+		}
+		deletes = nil
+	}
+	return nil
+}
+
+// split cuts docs into parts of about Options.BatchBytes of text each.
+func (ix *Index) split(docs []Document) [][]Document {
+	if ix.opts.BatchBytes <= 0 {
+		return [][]Document{docs}
+	}
+	var parts [][]Document
+	from, size := 0, 0
+	for i := range docs {
+		size += docs[i].textBytes()
+		if size >= ix.opts.BatchBytes {
+			parts = append(parts, docs[from:i+1])
+			from, size = i+1, 0
+		}
+	}
+	if from < len(docs) || len(parts) == 0 {
+		parts = append(parts, docs[from:])
+	}
+	return parts
 }
 
 func (ix *Index) batchInto(target bleve.Index, docs []Document, deletes []string) error {
 	start := time.Now()
 	b := target.NewBatch()
 	for i := range docs {
-		fields, err := toFields(&docs[i])
+		doc, err := ix.builder.build(&docs[i])
 		if err != nil {
 			return err
 		}
-		if err := b.Index(docs[i].ID, fields); err != nil {
+		if err := b.IndexAdvanced(doc); err != nil {
 			return fmt.Errorf("index document %q: %w", docs[i].ID, err)
 		}
 	}
@@ -413,8 +471,16 @@ type Builder struct {
 	target bleve.Index
 }
 
-// Batch writes one batch into the index being built.
-func (b *Builder) Batch(docs []Document) error { return b.ix.batchInto(b.target, docs, nil) }
+// Batch writes docs into the index being built, split as Index.Batch
+// splits them.
+func (b *Builder) Batch(docs []Document) error {
+	for _, part := range b.ix.split(docs) {
+		if err := b.ix.batchInto(b.target, part, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // SetInternal stores a value in the index being built.
 func (b *Builder) SetInternal(key string, val []byte) error {
@@ -438,7 +504,7 @@ func (ix *Index) Rebuild(fill func(b *Builder) error) error {
 		name = newGenerationName()
 		path = filepath.Join(ix.dir, name)
 	}
-	next, err := newBleve(path, ix.mapping)
+	next, err := newBleve(path, ix.mapping, ix.opts)
 	if err != nil {
 		return err
 	}
@@ -509,57 +575,4 @@ func (ix *Index) Close() error {
 		return fmt.Errorf("close index %s: %w", displayPath(ix.dir), err)
 	}
 	return nil
-}
-
-// toFields turns a document into the indexed field map.
-func toFields(d *Document) (map[string]interface{}, error) {
-	src, err := json.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("encode document %q: %w", d.ID, err)
-	}
-	f := map[string]interface{}{
-		FieldKind:        d.Kind,
-		FieldTitle:       d.Title,
-		FieldDescription: d.Description,
-		FieldTitleSort:   d.Title,
-		FieldSource:      string(src),
-	}
-	lists := []struct {
-		name   string
-		values []string
-	}{
-		{FieldCountries, d.Countries}, {FieldRegions, d.Regions}, {FieldSectors, d.Sectors},
-		{FieldAreas, d.Areas}, {FieldPartners, d.Partners},
-	}
-	words := []string{d.Title, d.Description}
-	for _, l := range lists {
-		if len(l.values) == 0 {
-			continue
-		}
-		f[l.name] = l.values
-		// Sentences keep list items apart for phrase queries.
-		joined := strings.Join(l.values, " . ")
-		f[l.name+TextSuffix] = joined
-		words = append(words, joined)
-	}
-	if d.Funder != "" {
-		f[FieldFunder] = d.Funder
-	}
-	f[FieldWords] = strings.Join(words, " . ")
-	if d.Start != "" {
-		t, err := time.Parse(DateLayout, d.Start)
-		if err != nil {
-			return nil, fmt.Errorf("document %q: start %q is not a YYYY-MM-DD date", d.ID, d.Start)
-		}
-		f[FieldStart] = t
-		f[FieldStartYear] = d.Start[:4]
-	}
-	if d.End != "" {
-		t, err := time.Parse(DateLayout, d.End)
-		if err != nil {
-			return nil, fmt.Errorf("document %q: end %q is not a YYYY-MM-DD date", d.ID, d.End)
-		}
-		f[FieldEnd] = t
-	}
-	return f, nil
 }

@@ -3,11 +3,13 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/google/go-cmp/cmp"
@@ -316,5 +318,44 @@ func TestFreshOpenRecoversADamagedDirectory(t *testing.T) {
 	again := mustOpen(t, dir)
 	if _, ok, _ := again.Get("a"); !ok {
 		t.Error("rebuilt document missing after reopening normally")
+	}
+}
+
+// TestBatchBytesSplitsWrites: a write larger than Options.BatchBytes goes in
+// as several durable batches, every document and delete applied once.
+func TestBatchBytesSplitsWrites(t *testing.T) {
+	var batches []int
+	ix, err := Open(t.TempDir(), Options{
+		BatchBytes:     200,
+		MaxSegmentDocs: 1000,
+		OnBatch:        func(_ time.Duration, docs, deletes int) { batches = append(batches, docs+deletes) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if err := ix.Batch([]Document{doc("old", "Old project")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var docs []Document
+	for i := range 10 {
+		docs = append(docs, doc(fmt.Sprintf("d%d", i), "Garment workers in Dhaka and Chittagong"))
+	}
+	batches = nil
+	if err := ix.Batch(docs, []string{"old"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(batches) < 2 {
+		t.Errorf("10 documents of ~100 bytes with BatchBytes 200 went in %d batches, want several", len(batches))
+	}
+	total := 0
+	for _, n := range batches {
+		total += n
+	}
+	if total != 11 {
+		t.Errorf("batches %v hold %d documents and deletes, want 11", batches, total)
+	}
+	if n, _ := ix.Count(); n != 10 {
+		t.Errorf("Count() = %d, want 10", n)
 	}
 }

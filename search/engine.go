@@ -45,6 +45,9 @@ type Options struct {
 	// kind, hits, zero results, did-you-mean, and the response cache's
 	// hits and misses.
 	Registerer prometheus.Registerer
+	// RebuildWriters is how many batches Rebuild writes at once; 0 = one
+	// per CPU. Each holds its batch analysed in memory until durable.
+	RebuildWriters int
 }
 
 // DefaultResponseCache is the response cache searchd keeps unless told:
@@ -267,7 +270,7 @@ func (e *Engine) prepare(docs []index.Document) ([]index.Document, []Refusal) {
 	return kept, refused
 }
 
-// Upsert validates, enriches and writes documents in one batch, all of them
+// Upsert validates, enriches and writes documents (in the index's batches), all of them
 // or, when one is invalid, none; it returns once the batch is durable (for
 // an on-disk index). A validation problem is an *InvalidError naming the
 // document when there are several.
@@ -286,8 +289,9 @@ func (e *Engine) Upsert(ctx context.Context, docs []index.Document) error {
 	return Invalid("document", "document %d: %v", r.Index+1, r.Err)
 }
 
-// Write validates, enriches and writes the valid documents of docs in one
-// durable batch, and lists the others. With atomic set, any refusal keeps
+// Write validates, enriches and writes the valid documents of docs, durably
+// (as one batch or, beyond index.Options.BatchBytes, several), and lists
+// the others. With atomic set, any refusal keeps
 // every document out (nothing is written). Refusals are not errors: the
 // error is for a write that failed.
 func (e *Engine) Write(ctx context.Context, docs []index.Document, atomic bool) ([]Refusal, error) {
@@ -357,7 +361,11 @@ func (e *Engine) Rebuild(ctx context.Context, src Source) (int, error) {
 		defer cancel(nil)
 		batches := make(chan []index.Document)
 		var wg sync.WaitGroup
-		for range max(1, runtime.GOMAXPROCS(0)) {
+		writers := e.opts.RebuildWriters
+		if writers <= 0 {
+			writers = runtime.GOMAXPROCS(0)
+		}
+		for range writers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

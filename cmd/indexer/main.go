@@ -24,6 +24,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/seedengine"
 	"github.com/mpower/labor-search/replication"
@@ -31,10 +32,11 @@ import (
 )
 
 func main() {
-	// A bulk build allocates and drops analysis garbage at a high rate; with
-	// memory bounded by -batch-bytes, collecting less often saves about a
-	// tenth of the CPU (measured: 8.5 -> 7.5 s user for 20,000 documents).
-	// GOGC, when set, still wins.
+	// A bulk build allocates and drops analysis garbage at a high rate;
+	// collecting less often saves about a tenth of the CPU (measured: 8.5 ->
+	// 7.5 s user for 20,000 documents). The memory limit run sets from the
+	// budget still collects early enough to stay within it. GOGC, when
+	// set, still wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
@@ -49,7 +51,8 @@ func main() {
 type config struct {
 	indexDir   string
 	input      string
-	batchBytes int
+	batchBytes int // 0 = the memory plan's
+	memory     memory.Budget
 	cpuProfile string
 
 	// -publish: seed the replicated log instead of building an index.
@@ -64,12 +67,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs := flag.NewFlagSet("indexer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: indexer -index DIR [-input FILE.jsonl[.gz]] [-batch-bytes N]")
+		fmt.Fprintln(stderr, "usage: indexer -index DIR [-input FILE.jsonl[.gz]] [-memory SIZE] [-batch-bytes N]")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&c.indexDir, "index", getenv("SEARCH_INDEX"), "index `directory` to build or refresh (SEARCH_INDEX)")
 	fs.StringVar(&c.input, "input", getenv("SEARCH_INPUT"), "JSON Lines `file` of documents, .gz allowed; empty = the embedded seeds (SEARCH_INPUT)")
-	fs.IntVar(&c.batchBytes, "batch-bytes", corpus.DefaultBatchBytes, "JSON `bytes` per index batch: larger is faster, smaller uses less memory and shows progress more often")
+	fs.IntVar(&c.batchBytes, "batch-bytes", 0, "JSON `bytes` per index batch; 0 = derived from -memory (1 MiB at most)")
+	mem := fs.String("memory", getenv("SEARCH_MEMORY"), "memory `budget` of the build, such as 512MiB or 2GiB; default 512MiB, or the cgroup limit or GOMEMLIMIT when smaller (SEARCH_MEMORY)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the build to `file` (for go tool pprof)")
 	var natsURLs string
 	fs.BoolVar(&c.publish, "publish", false, "publish the documents to the replicated log (-nats) instead of building an index: seeds every searchd replica; safe to re-run")
@@ -94,10 +98,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	case c.publish:
 	case c.indexDir == "":
 		return c, errors.New("-index DIR is required: the indexer builds an on-disk index (searchd builds its in-memory one itself)")
-	case c.batchBytes < 1:
-		return c, errors.New("-batch-bytes must be positive")
+	case c.batchBytes < 0:
+		return c, errors.New("-batch-bytes must not be negative")
 	}
-	return c, nil
+	var err error
+	c.memory, err = memory.Resolve(*mem, getenv, os.ReadFile)
+	return c, err
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -107,6 +113,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err != nil {
 		return err
+	}
+
+	plan := memory.PlanFor(cfg.memory.Bytes)
+	defer plan.Apply()()
+	if cfg.batchBytes > 0 {
+		plan.BatchBytes = cfg.batchBytes
 	}
 
 	// The source is opened first, so a missing file fails before the index
@@ -126,7 +138,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		defer f.Close()
-		src, from = f.Source(cfg.batchBytes), cfg.input
+		src, from = f.Source(plan.BatchBytes), cfg.input
 		p.totalBytes, p.consumed = f.Size(), f.Consumed
 	}
 
@@ -136,11 +148,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	// The indexer always replaces the whole index, so it never needs to read
 	// the current generation, which may be damaged or of an older mapping.
-	ix, err := index.Open(cfg.indexDir, index.Options{Fresh: true})
+	ix, err := index.Open(cfg.indexDir, index.Options{
+		Fresh: true, BatchBytes: plan.BatchBytes, MaxSegmentDocs: plan.MaxSegmentDocs,
+	})
 	if err != nil {
 		return err
 	}
-	engine, err := seedengine.New(ix, search.Options{})
+	engine, err := seedengine.New(ix, search.Options{RebuildWriters: plan.Writers})
 	if err != nil {
 		ix.Close()
 		return err
@@ -168,18 +182,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	p.start = time.Now()
+	peak := memory.Watch(50 * time.Millisecond)
 	stopProgress := p.run()
 	n, err := engine.Rebuild(ctx, counted)
 	stopProgress()
 	took := time.Since(p.start)
+	peakHeap := peak.Stop()
 	if cerr := ix.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close index: %w", cerr)
 	}
 	if err != nil {
 		return fmt.Errorf("index %s from %s (the live index is unchanged): %w", cfg.indexDir, from, err)
 	}
-	fmt.Fprintf(stdout, "indexed %d documents from %s into %s in %.2f s (%.0f documents/s)\n",
-		n, from, cfg.indexDir, took.Seconds(), rate(int64(n), took))
+	rss := "unknown"
+	if v, ok := memory.PeakRSS(); ok {
+		rss = memory.FormatBytes(v)
+	}
+	fmt.Fprintf(stdout, "indexed %d documents from %s into %s in %.2f s (%.0f documents/s); peak heap %s, peak RSS %s, budget %s\n",
+		n, from, cfg.indexDir, took.Seconds(), rate(int64(n), took), memory.FormatBytes(int64(peakHeap)), rss, cfg.memory)
 	return nil
 }
 

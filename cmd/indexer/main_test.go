@@ -193,7 +193,9 @@ func TestIndexErrors(t *testing.T) {
 		{"empty file", []string{"-index", dir, "-input", write("e.jsonl", "\n\n")}, "holds no documents"},
 		{"line too long", []string{"-index", dir, "-input", write("l.jsonl", `{"id":"a","title":"`+strings.Repeat("x", corpus.MaxLineBytes)+`"}`)}, "line 1: longer than"},
 		{"not gzip", []string{"-index", dir, "-input", write("n.jsonl.gz", "plain")}, "gzip"},
-		{"bad batch size", []string{"-index", dir, "-batch-bytes", "0"}, "must be positive"},
+		{"bad batch size", []string{"-index", dir, "-batch-bytes", "-1"}, "must not be negative"},
+		{"bad memory", []string{"-index", dir, "-memory", "lots"}, "not a size"},
+		{"memory too small", []string{"-index", dir, "-memory", "64MiB"}, "below the minimum"},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {

@@ -7,6 +7,7 @@
 //	loadtest -engine IDX -corpus C -json engine.json     # the service's engine in process
 //	loadtest -engine IDX -no-cache -corpus C -json nocache.json
 //	loadtest -addr 127.0.0.1:8080 -corpus C -pid PID -json http.json
+//	loadtest -build-plain DIR -corpus C                  # the indexing baseline: plain Bleve builds DIR
 //	loadtest -report -plain plain.json -engine-results engine.json \
 //		-engine-nocache-results nocache.json -http http.json
 //
@@ -56,6 +57,8 @@ type config struct {
 	waitURL  string
 	since    int64 // unix nanoseconds the wait is counted from
 	freePort bool
+	// buildPlain is a new directory plain Bleve indexes -corpus into.
+	buildPlain string
 
 	corpusPath string
 	sample     int
@@ -89,6 +92,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.waitURL, "wait", "", "poll this loopback `URL` until it answers 200 (or -timeout passes), then print the milliseconds waited")
 	fs.Int64Var(&c.since, "since", 0, "with -wait: count from this instant (`unix nanoseconds`, e.g. date +%s%N before starting searchd) instead of from now")
 	fs.BoolVar(&c.freePort, "free-port", false, "print a free TCP port on 127.0.0.1 and exit")
+	fs.StringVar(&c.buildPlain, "build-plain", "", "index -corpus into this new `directory` with plain Bleve (default mapping, batches of 1,000), the indexer's baseline, and print its documents/s and peak memory")
 
 	fs.StringVar(&c.corpusPath, "corpus", "", "JSON Lines `file` (.gz allowed) the index was built from; the mix is drawn from its first -sample documents")
 	fs.IntVar(&c.sample, "sample", 20000, "documents of the corpus the query mix is drawn from")
@@ -117,13 +121,13 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	modes := 0
-	for _, set := range []bool{c.addr != "", c.baseline != "", c.engine != "", c.report, c.waitURL != "", c.freePort} {
+	for _, set := range []bool{c.addr != "", c.baseline != "", c.engine != "", c.report, c.waitURL != "", c.freePort, c.buildPlain != ""} {
 		if set {
 			modes++
 		}
 	}
 	if modes != 1 {
-		return nil, errors.New("give exactly one of -addr, -baseline, -engine, -report, -wait, -free-port")
+		return nil, errors.New("give exactly one of -addr, -baseline, -engine, -report, -wait, -free-port, -build-plain")
 	}
 	for _, s := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -169,7 +173,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 			return nil, err
 		}
 	}
-	if (c.addr != "" || c.baseline != "" || c.engine != "") && c.corpusPath == "" {
+	if (c.addr != "" || c.baseline != "" || c.engine != "" || c.buildPlain != "") && c.corpusPath == "" {
 		return nil, errors.New("-corpus is required: the query mix is drawn from it")
 	}
 	return c, nil
@@ -217,6 +221,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case c.report:
 		return report(stdout, c.plainIn, c.engineIn, c.noCacheIn, c.httpIn)
+	case c.buildPlain != "":
+		return buildPlain(ctx, c.buildPlain, c.corpusPath, stdout)
 	}
 
 	sample, err := readSample(c.corpusPath, c.sample)

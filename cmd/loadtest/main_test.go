@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -170,6 +172,8 @@ func TestFlagsRefused(t *testing.T) {
 		{"not an index", []string{"-baseline", "/nonexistent", "-corpus", "/nonexistent.jsonl"}},
 		{"report of nothing", []string{"-report"}},
 		{"no-cache without engine", []string{"-baseline", "x", "-no-cache", "-corpus", "c.jsonl"}},
+		{"build-plain without corpus", []string{"-build-plain", "x"}},
+		{"build-plain into an existing directory", []string{"-build-plain", os.TempDir(), "-corpus", "c.jsonl"}},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -231,5 +235,27 @@ func TestFreePort(t *testing.T) {
 	out := mustRun(t, "-free-port")
 	if port, err := strconv.Atoi(strings.TrimSpace(out)); err != nil || port <= 0 || port > 65535 {
 		t.Errorf("-free-port printed %q", out)
+	}
+}
+
+// TestBuildPlain: the indexing baseline indexes every document of the
+// corpus with plain Bleve, and the index answers plain queries.
+func TestBuildPlain(t *testing.T) {
+	corpusPath, _ := mustBuild(t, 2500)
+	dir := filepath.Join(t.TempDir(), "plain")
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"-build-plain", dir, "-corpus", corpusPath}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if want := "plain Bleve indexed 2500 documents from "; !strings.HasPrefix(stdout.String(), want) || !strings.Contains(stdout.String(), "peak RSS") {
+		t.Errorf("summary %q, want it to start %q and report peak RSS", stdout.String(), want)
+	}
+	idx, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	if n, err := idx.DocCount(); err != nil || n != 2500 {
+		t.Errorf("DocCount() = %d, %v; want 2500", n, err)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/seedengine"
@@ -58,6 +59,7 @@ type config struct {
 	responseCache   int
 	rebuild         bool
 	input           string
+	memory          memory.Budget
 
 	// repl is nil on a single node (no -nats).
 	repl *replConfig
@@ -173,7 +175,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	fs.Uint64Var(&rc.readyLag, "ready-lag", readyLag, "how many log sequences behind the stream a starting replica may be and report ready (SEARCH_READY_LAG)")
 	fs.DurationVar(&rc.consistencyTimeout, "consistency-timeout", consistencyTimeout, "how long a read with min_seq may wait for this replica to catch up before 503 not_caught_up (SEARCH_CONSISTENCY_TIMEOUT)")
+	mem := fs.String("memory", env("SEARCH_MEMORY", ""), "memory `budget` of index writes (-rebuild, bulk loads), such as 512MiB; default 512MiB, or the cgroup limit or GOMEMLIMIT when smaller; set, it is also the Go runtime's soft limit (SEARCH_MEMORY)")
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.memory, err = memory.Resolve(*mem, getenv, os.ReadFile); err != nil {
 		return c, err
 	}
 	for _, u := range strings.Split(natsURLs, ",") {
@@ -241,11 +247,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Writes (a rebuild, a bulk load of up to 32 MiB) go in batches sized
+	// to the budget, and a rebuild runs under the build's soft limit (half
+	// the budget), as the indexer does. Serving a large index may need more
+	// than a build's default budget, so while serving the runtime's soft
+	// limit is set only from an explicit budget (-memory, the cgroup,
+	// GOMEMLIMIT itself), at three quarters of it.
+	plan := memory.PlanFor(cfg.memory.Bytes)
+	if cfg.memory.Source != "default" {
+		serving := plan
+		serving.GCLimit = cfg.memory.Bytes / 4 * 3
+		defer serving.Apply()()
+	}
+
 	// -rebuild must work on a damaged or outdated index, so it does not
 	// read the current one.
 	// A replica serves an index of an older mapping version while it
 	// replays the log into a new generation; a single node must rebuild.
-	ix, err := index.Open(cfg.indexDir, index.Options{OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != "", KeepOldMapping: cfg.repl != nil})
+	ix, err := index.Open(cfg.indexDir, index.Options{
+		OnBatch: indexMetrics.ObserveBatch, Fresh: cfg.rebuild && cfg.indexDir != "",
+		BatchBytes: plan.BatchBytes, MaxSegmentDocs: plan.MaxSegmentDocs,
+		KeepOldMapping: cfg.repl != nil,
+	})
 	if err != nil {
 		if cfg.indexDir != "" && cfg.repl != nil {
 			return fmt.Errorf("%w\n"+
@@ -268,7 +291,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			logger.Error("close index", slog.String("error", err.Error()))
 		}
 	}()
-	engine, err := seedengine.New(ix, search.Options{ResponseCache: cfg.responseCache, Registerer: reg})
+	engine, err := seedengine.New(ix, search.Options{ResponseCache: cfg.responseCache, Registerer: reg, RebuildWriters: plan.Writers})
 	if err != nil {
 		return err
 	}
@@ -284,7 +307,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if count, err = engine.Count(); err != nil {
 			return err
 		}
-	} else if count, built, err = fill(ctx, engine, cfg); err != nil {
+	} else if count, built, err = fill(ctx, engine, cfg, plan); err != nil {
 		return err
 	}
 	if built == "" {
@@ -450,7 +473,7 @@ func writeRate(perSecond float64) float64 {
 // -rebuild asks, and returns the document count and, when it built, what
 // from and how fast. The build happens beside the live index and is swapped
 // in whole, so a bad input line leaves the index as it was.
-func fill(ctx context.Context, engine *search.Engine, cfg config) (count uint64, built string, err error) {
+func fill(ctx context.Context, engine *search.Engine, cfg config, plan memory.Plan) (count uint64, built string, err error) {
 	count, err = engine.Count()
 	if err != nil {
 		return 0, "", err
@@ -467,11 +490,13 @@ func fill(ctx context.Context, engine *search.Engine, cfg config) (count uint64,
 			return 0, "", err
 		}
 		defer f.Close()
-		src, from = f.Source(corpus.DefaultBatchBytes), cfg.input
+		src, from = f.Source(plan.BatchBytes), cfg.input
 	} else if src, _, err = corpus.Seeds(); err != nil {
 		return 0, "", err
 	}
+	restore := plan.Apply()
 	n, err := engine.Rebuild(ctx, src)
+	restore()
 	if err != nil {
 		return 0, "", fmt.Errorf("build index from %s: %w", from, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/search"
 )
@@ -260,26 +261,35 @@ func mustWrite(tb testing.TB, path, content string) {
 }
 
 func TestParseConfig(t *testing.T) {
+	// The budget depends on this machine's cgroup limit.
+	budget := func(flag string) memory.Budget {
+		b, err := memory.Resolve(flag, func(string) string { return "" }, os.ReadFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	def := budget("")
 	tests := []struct {
 		name string
 		args []string
 		env  map[string]string
 		want config
 	}{
-		{"defaults", nil, nil, config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 10, writeBurst: 20, responseCache: 1024}},
+		{"defaults", nil, nil, config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 10, writeBurst: 20, responseCache: 1024, memory: def}},
 		{"environment", nil, map[string]string{
 			"SEARCH_ADDR": ":9000", "SEARCH_INDEX": "/var/idx", "SEARCH_API_KEY": "k", "SEARCH_CORS_ORIGINS": "https://a.example, https://b.example",
 			"SEARCH_TIMEOUT": "500ms", "SEARCH_SHUTDOWN_TIMEOUT": "3s", "SEARCH_MAX_SEARCHES": "8", "SEARCH_INPUT": "in.jsonl",
-			"SEARCH_WRITE_RATE": "2.5", "SEARCH_WRITE_BURST": "4", "SEARCH_RESPONSE_CACHE": "0",
+			"SEARCH_WRITE_RATE": "2.5", "SEARCH_WRITE_BURST": "4", "SEARCH_RESPONSE_CACHE": "0", "SEARCH_MEMORY": "256MiB",
 		}, config{addr: ":9000", indexDir: "/var/idx", apiKey: "k", corsOrigins: []string{"https://a.example", "https://b.example"},
-			searchTimeout: 500 * time.Millisecond, shutdownTimeout: 3 * time.Second, maxSearches: 8, input: "in.jsonl", writeRate: 2.5, writeBurst: 4}},
+			searchTimeout: 500 * time.Millisecond, shutdownTimeout: 3 * time.Second, maxSearches: 8, input: "in.jsonl", writeRate: 2.5, writeBurst: 4, memory: budget("256MiB")}},
 		{"flags win over the environment", []string{"-addr", ":7000", "-api-key", "flag", "-search-timeout", "1s", "-rebuild"},
 			map[string]string{"SEARCH_ADDR": ":9000", "SEARCH_API_KEY": "env"},
-			config{addr: ":7000", apiKey: "flag", searchTimeout: time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, rebuild: true, writeRate: 10, writeBurst: 20, responseCache: 1024}},
+			config{addr: ":7000", apiKey: "flag", searchTimeout: time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, rebuild: true, writeRate: 10, writeBurst: 20, responseCache: 1024, memory: def}},
 		{"response cache size", []string{"-response-cache", "64"}, map[string]string{"SEARCH_RESPONSE_CACHE": "0"},
-			config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 10, writeBurst: 20, responseCache: 64}},
+			config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 10, writeBurst: 20, responseCache: 64, memory: def}},
 		{"write limit off", []string{"-write-rate", "0", "-write-burst", "1"}, nil,
-			config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 0, writeBurst: 1, responseCache: 1024}},
+			config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 0, writeBurst: 1, responseCache: 1024, memory: def}},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
