@@ -104,21 +104,27 @@ func TestAlgoliaGolden(t *testing.T) {
 			}
 			rec := s.do(t, "POST", c.Path, bytes.NewReader(body), map[string][]string{"Content-Type": {c.ContentType}})
 			got := goldenAnswer(t, rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Retry-After"), rec.Body.Bytes())
-			golden := strings.TrimSuffix(file, ".json") + ".golden"
-			if *updateGolden {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./handlers/ -run TestAlgoliaGolden -update to write it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s: answer differs from %s (-golden +now; -update rewrites it):\n%s", c.About, golden, diff)
-			}
+			checkGolden(t, strings.TrimSuffix(file, ".json")+".golden", got, c.About)
 		})
+	}
+}
+
+// checkGolden compares an answer with its golden file, or rewrites the
+// file with -update.
+func checkGolden(t *testing.T, golden, got, about string) {
+	t.Helper()
+	if *updateGolden {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./handlers/ -run %s -update to write it)", err, strings.SplitN(t.Name(), "/", 2)[0])
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s: answer differs from %s (-golden +now; -update rewrites it):\n%s", about, golden, diff)
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // wireCase is one request to the /v1 API, in testdata/wire/NAME.json; its
@@ -60,20 +58,7 @@ func TestWireGolden(t *testing.T) {
 				got = "Allow: " + allow + "\n" + got
 			}
 			got = tookMs.ReplaceAllString(got, `"took_ms": 0`)
-			golden := strings.TrimSuffix(file, ".json") + ".golden"
-			if *updateGolden {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./handlers/ -run TestWireGolden -update to write it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s: answer differs from %s (-golden +now; -update rewrites it):\n%s", c.About, golden, diff)
-			}
+			checkGolden(t, strings.TrimSuffix(file, ".json")+".golden", got, c.About)
 		})
 	}
 }
