@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -39,11 +40,9 @@ func (r *Replica) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	entries := make(chan entry, applyBatchMax*2)
-	restart := make(chan struct{}, 1)
-	go r.watchStream(ctx, restart)
+	go r.watchStream(ctx, r.restart)
 	for ctx.Err() == nil {
-		stop, err := r.consume(ctx, entries, r.applied.Load()+1)
+		f, err := r.consume(ctx, r.applied.Load()+1)
 		if err != nil {
 			r.log.Warn("stream consumer", slog.String("error", err.Error()))
 			r.metrics.consumerResets.Inc()
@@ -52,29 +51,53 @@ func (r *Replica) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		err = r.applyLoop(ctx, entries, restart)
-		stop()
-		if err != nil {
+		err = r.applyLoop(ctx, f)
+		f.stop()
+		if err != nil && !errors.Is(err, errConsumerLost) {
 			r.setProblem(err.Error())
 			return err
 		}
-		// Drop what the old consumer delivered but was not applied: the new
-		// one starts after the applied sequence and delivers it again.
-		for len(entries) > 0 {
-			<-entries
-		}
 		if ctx.Err() == nil {
 			r.metrics.consumerResets.Inc()
-			r.log.Info("stream consumer restarted", slog.Uint64("applied_seq", r.applied.Load()))
+			r.log.Info("stream consumer restarted", slog.Uint64("applied_seq", r.applied.Load()),
+				slog.String("reason", reason(err)))
+			if err != nil && !sleep(ctx, 200*time.Millisecond) {
+				break
+			}
 		}
 	}
 	return nil
 }
 
-// consume starts an ordered consumer at sequence next whose messages go to
-// entries. The ordered consumer recreates itself after a server failure
-// from its own cursor.
-func (r *Replica) consume(ctx context.Context, entries chan<- entry, next uint64) (stop func(), err error) {
+func reason(err error) string {
+	if err == nil {
+		return "asked"
+	}
+	return err.Error()
+}
+
+// errConsumerLost ends an apply loop whose consumer can no longer be
+// trusted to deliver the next entry; Run starts a new one after the
+// applied sequence.
+var errConsumerLost = errors.New("stream consumer lost")
+
+// feed is one consumer's entries, in stream order. Each consumer has its
+// own channel, so nothing an old consumer delivered after it was stopped
+// can reach the apply loop of the next: such an entry, applied alone,
+// would move the applied sequence past entries never applied.
+type feed struct {
+	entries <-chan entry
+	// failed is closed when the consumer gave up (its own resets failed).
+	failed <-chan struct{}
+	stop   func()
+}
+
+// consume starts an ordered consumer at sequence next. Its messages are
+// read by one goroutine through the iterator, never by concurrent
+// callbacks: the ordered consumer's callback form can run an old
+// consumer's last handler beside the new one's first after a reset, and
+// the two entries then reach the channel in either order.
+func (r *Replica) consume(ctx context.Context, next uint64) (feed, error) {
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if next > 1 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, next
@@ -83,26 +106,40 @@ func (r *Replica) consume(ctx context.Context, entries chan<- entry, next uint64
 	defer cancel()
 	cons, err := r.js.OrderedConsumer(actx, r.cfg.Stream, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("create ordered consumer on %s: %w", r.cfg.Stream, err)
+		return feed{}, fmt.Errorf("create ordered consumer on %s: %w", r.cfg.Stream, err)
 	}
-	done := make(chan struct{})
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		// A message that cannot be read fails when its turn comes.
-		e, err := decode(m)
-		e.err = err
-		select {
-		case entries <- e:
-		case <-done:
-		}
-	}, jetstream.PullMaxMessages(applyBatchMax), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-			r.log.Debug("consume", slog.String("error", err.Error()))
-		}
-	}))
+	it, err := cons.Messages(jetstream.PullMaxMessages(applyBatchMax))
 	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", r.cfg.Stream, err)
+		return feed{}, fmt.Errorf("consume %s: %w", r.cfg.Stream, err)
 	}
-	return func() { close(done); cc.Stop() }, nil
+	entries := make(chan entry, applyBatchMax*2)
+	failed := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		for {
+			m, err := it.Next()
+			if err != nil {
+				select {
+				case <-done:
+				default:
+					r.log.Warn("stream consumer failed", slog.String("error", err.Error()))
+					close(failed)
+				}
+				return
+			}
+			// A message that cannot be read fails when its turn comes.
+			e, err := decode(m)
+			e.err = err
+			select {
+			case entries <- e:
+			case <-done:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	stop := func() { once.Do(func() { close(done); it.Stop() }) }
+	return feed{entries: entries, failed: failed, stop: stop}, nil
 }
 
 func decode(m jetstream.Msg) (entry, error) {
@@ -135,37 +172,61 @@ func decode(m jetstream.Msg) (entry, error) {
 	return e, nil
 }
 
-// applyLoop applies entries in batches: whatever has arrived, up to
-// applyBatchMax, extended to the end of an open atomic batch. It returns
-// nil when asked to restart the consumer.
-func (r *Replica) applyLoop(ctx context.Context, entries <-chan entry, restart <-chan struct{}) error {
+// applyLoop applies one consumer's entries in batches: whatever has
+// arrived, up to applyBatchMax, extended to the end of an open atomic
+// batch. It returns nil when asked to restart the consumer and
+// errConsumerLost when the consumer failed or delivered out of order.
+func (r *Replica) applyLoop(ctx context.Context, f feed) error {
 	var batch []entry
+	// prev is the last sequence this consumer delivered: entries of one
+	// consumer rise strictly, and one that does not would be a delivery
+	// this loop cannot place, so it starts over after the applied sequence.
+	var prev uint64
+	take := func(e entry) bool {
+		if e.seq <= prev {
+			return false
+		}
+		prev = e.seq
+		batch = append(batch, e)
+		return true
+	}
 	for {
+		batch = batch[:0]
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-restart:
+		case <-r.restart:
 			return nil
-		case e := <-entries:
-			batch = append(batch[:0], e)
+		case <-f.failed:
+			return errConsumerLost
+		case e := <-f.entries:
+			if !take(e) {
+				return fmt.Errorf("%w: entry %d delivered after %d", errConsumerLost, e.seq, prev)
+			}
 		}
 	fill:
 		for len(batch) < applyBatchMax || batch[len(batch)-1].open {
 			if batch[len(batch)-1].open {
 				// The rest of an atomic batch is on its way: wait for it.
 				select {
-				case e := <-entries:
-					batch = append(batch, e)
+				case e := <-f.entries:
+					if !take(e) {
+						return fmt.Errorf("%w: entry %d delivered after %d", errConsumerLost, e.seq, prev)
+					}
 					continue
-				case <-restart:
+				case <-f.failed:
+					return errConsumerLost
+				case <-r.restart:
 					return nil
 				case <-ctx.Done():
 					return nil
 				}
 			}
 			select {
-			case e := <-entries:
-				batch = append(batch, e)
+			case e := <-f.entries:
+				if !take(e) {
+					return fmt.Errorf("%w: entry %d delivered after %d", errConsumerLost, e.seq, prev)
+				}
 			default:
 				break fill
 			}
@@ -235,24 +296,45 @@ func (r *Replica) replay(ctx context.Context) error {
 		}
 	}
 	r.log.Info("replaying the log into a new index generation (mapping version changed)", slog.Uint64("to_seq", target))
-	entries := make(chan entry, applyBatchMax*2)
-	var stop func()
-	if target > 0 {
-		var err error
-		if stop, err = r.consume(ctx, entries, 1); err != nil {
-			return fmt.Errorf("replay: %w", err)
-		}
-		defer stop()
-	}
 	last, err := r.engine.Replay(ctx, func(yield func([]index.Op, uint64) error) error {
+		if target == 0 {
+			return nil
+		}
+		// received is the last entry taken; a consumer that fails is
+		// replaced by one that starts after it.
+		var received uint64
+		var f feed
+		defer func() {
+			if f.stop != nil {
+				f.stop()
+			}
+		}()
 		var ops []index.Op
-		for target > 0 {
+		for attempt := 0; ; {
+			if f.stop == nil {
+				var err error
+				if f, err = r.consume(ctx, received+1); err != nil {
+					if !sleep(ctx, backoff(attempt)) {
+						return fmt.Errorf("replay: %w", err)
+					}
+					attempt++
+					continue
+				}
+			}
 			var e entry
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case e = <-entries:
+			case <-f.failed:
+				f.stop()
+				f = feed{}
+				continue
+			case e = <-f.entries:
 			}
+			if e.seq <= received {
+				return fmt.Errorf("replay: entry %d delivered after %d", e.seq, received)
+			}
+			received = e.seq
 			if e.err != nil {
 				return fmt.Errorf("log entry %d cannot be applied: %w", e.seq, e.err)
 			}
@@ -268,7 +350,6 @@ func (r *Replica) replay(ctx context.Context) error {
 				}
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("replay the log into a new index generation: %w", err)

@@ -54,18 +54,17 @@ func newTestReplica(tb testing.TB, e Engine) *Replica {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Replica{cfg: withDefaults(Config{}), engine: e, metrics: m, changed: make(chan struct{})}
+	return &Replica{cfg: withDefaults(Config{}), engine: e, metrics: m, changed: make(chan struct{}), restart: make(chan struct{}, 1)}
 }
 
 func TestApplyLoopKeepsAnAtomicBatchWhole(t *testing.T) {
 	eng := &recordingEngine{applied: make(chan struct{}, 10)}
 	r := newTestReplica(t, eng)
 	entries := make(chan entry, 10)
-	restart := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- r.applyLoop(ctx, entries, restart) }()
+	go func() { done <- r.applyLoop(ctx, feed{entries: entries}) }()
 
 	d := index.Document{ID: "x", Title: "X"}
 	entries <- entry{seq: 1, op: index.Op{ID: "b1", Doc: &d}, open: true}
@@ -102,7 +101,7 @@ func TestApplyLoopStopsAtAnEntryItCannotRead(t *testing.T) {
 	entries <- entry{seq: 1, op: index.Op{ID: "ok", Doc: &d}}
 	entries <- entry{seq: 2, err: errors.New("decode document: unexpected end of JSON input")}
 	entries <- entry{seq: 3, op: index.Op{ID: "after", Doc: &d}}
-	err := r.applyLoop(context.Background(), entries, make(chan struct{}))
+	err := r.applyLoop(context.Background(), feed{entries: entries})
 	if err == nil {
 		t.Fatal("applyLoop = nil error, want the unreadable entry's")
 	}
@@ -110,6 +109,45 @@ func TestApplyLoopStopsAtAnEntryItCannotRead(t *testing.T) {
 	// replica stays at a sequence every replica agrees on.
 	if len(eng.batches) != 0 || r.Status().AppliedSeq != 0 {
 		t.Errorf("applied %v up to %d before the bad entry", eng.batches, r.Status().AppliedSeq)
+	}
+}
+
+// A consumer that delivers an entry at or before one it already delivered
+// is not followed: applying the batch would either repeat an older version
+// over a newer one or, applied alone, move the applied sequence past
+// entries that never came. The loop ends for a new consumer instead.
+func TestApplyLoopRestartsOnAnEntryOutOfOrder(t *testing.T) {
+	d := index.Document{ID: "x", Title: "X"}
+	tests := []struct {
+		name    string
+		entries []entry
+		failed  bool
+		want    [][]string
+	}{
+		{"lower sequence", []entry{{seq: 5, op: index.Op{ID: "five", Doc: &d}}, {seq: 3, op: index.Op{ID: "three", Doc: &d}}}, false, nil},
+		{"same sequence", []entry{{seq: 5, op: index.Op{ID: "five", Doc: &d}}, {seq: 5, op: index.Op{ID: "five", Doc: &d}}}, false, nil},
+		{"consumer failed", nil, true, nil},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			eng := &recordingEngine{applied: make(chan struct{}, 10)}
+			r := newTestReplica(t, eng)
+			entries := make(chan entry, 10)
+			for _, e := range test.entries {
+				entries <- e
+			}
+			failed := make(chan struct{})
+			if test.failed {
+				close(failed)
+			}
+			err := r.applyLoop(context.Background(), feed{entries: entries, failed: failed})
+			if !errors.Is(err, errConsumerLost) {
+				t.Fatalf("applyLoop = %v, want errConsumerLost", err)
+			}
+			if diff := cmp.Diff(test.want, eng.batches); diff != "" || r.Status().AppliedSeq != 0 {
+				t.Errorf("applied %v up to %d, want nothing", eng.batches, r.Status().AppliedSeq)
+			}
+		})
 	}
 }
 

@@ -121,6 +121,10 @@ type Replica struct {
 	// appliedAt is the stream time of the last applied entry (unix nanos).
 	appliedAt atomic.Int64
 
+	// restart asks Run for a new stream consumer (from the watchdog, which
+	// sees the applied sequence stand still behind the stream).
+	restart chan struct{}
+
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced whenever applied moves
 	problem string
@@ -134,7 +138,7 @@ func New(ctx context.Context, cfg Config, engine Engine) (*Replica, error) {
 		return nil, errors.New("replication: no NATS server URL")
 	}
 	cfg = withDefaults(cfg)
-	r := &Replica{cfg: cfg, engine: engine, log: cfg.Logger, changed: make(chan struct{})}
+	r := &Replica{cfg: cfg, engine: engine, log: cfg.Logger, changed: make(chan struct{}), restart: make(chan struct{}, 1)}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("replication: register metrics: %w", err)

@@ -524,3 +524,69 @@ func TestNotReadyUntilCaughtUp(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A consumer restarted while entries are in flight (the watchdog's way
+// out of a stall, as after a quorum loss) must leave no entry unapplied:
+// a message the old consumer delivered after the restart must not move
+// the applied sequence past entries the new one has yet to deliver.
+func TestConsumerRestartsLoseNoEntry(t *testing.T) {
+	c := natstest.Start(t, 3)
+	writer := mustNode(t, c.URLs(), "", Config{})
+	r := mustNode(t, c.URLs(), "", Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	restarts := 0
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		// Restart each time the replica has moved, so it progresses
+		// between restarts however slowly consumers are created.
+		var at uint64
+		for i := 0; ctx.Err() == nil; i++ {
+			if now := r.rep.applied.Load(); now != at {
+				at = now
+				if i%2 == 0 {
+					select {
+					case r.rep.restart <- struct{}{}:
+						restarts++
+					default:
+					}
+				} else {
+					// As a server failure does: the consumer vanishes
+					// under the client, which recreates it itself.
+					names := r.rep.stream.ConsumerNames(ctx)
+					for name := range names.Name() {
+						if r.rep.stream.DeleteConsumer(ctx, name) == nil {
+							restarts++
+						}
+					}
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	var last uint64
+	for round := range 60 {
+		var docs []index.Document
+		for i := range 50 {
+			docs = append(docs, doc(fmt.Sprintf("d%d", (round*50+i)%1700), fmt.Sprintf("Round %d", round)))
+		}
+		// Not atomic: one message per document, so restarts fall between
+		// entries as well as between writes.
+		w, err := writer.rep.Write(context.Background(), docs, false, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = w.Seq
+	}
+	mustWait(t, writer, last)
+	mustWait(t, r, last)
+	cancel()
+	<-stopped
+	if restarts < 5 {
+		t.Errorf("consumer restarted %d times during the writes; the test needs several", restarts)
+	}
+	if diff := cmp.Diff(digest(t, writer), digest(t, r)); diff != "" {
+		t.Errorf("replica restarted under load differs from the writer (-writer +replica):\n%s", diff)
+	}
+}
