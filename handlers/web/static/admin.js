@@ -332,13 +332,14 @@
         "aria-pressed": String(selected === row.query),
         onclick: () => inspect(row.query, { from: "list" }),
       }, row.query);
+      // data-label names a cell where a phone shows the rows as cards.
       return h("tr", { class: zero > 0 ? "row-zero" : null, "data-query": row.query },
         h("th", { scope: "row" }, pick),
-        h("td", { class: "num" }, count(row.count)),
-        h("td", { class: "num" }, zero ? count(zero) : "–"),
-        h("td", { class: "num col-wide" }, count(row.clicks)),
-        h("td", { class: "num" }, percent(row.click_through, row.count)),
-        h("td", { class: "col-wide when" }, row.last_seen ? h("time", { datetime: row.last_seen }, formatWhen(row.last_seen)) : ""));
+        h("td", { class: "num", "data-label": "Searches" }, count(row.count)),
+        h("td", { class: "num zero", "data-label": "Zero results" }, zero ? count(zero) : "–"),
+        h("td", { class: "num col-wide", "data-label": "Clicks" }, count(row.clicks)),
+        h("td", { class: "num", "data-label": "Click-through" }, percent(row.click_through, row.count)),
+        h("td", { class: "col-wide when", "data-label": "Last seen" }, row.last_seen ? h("time", { datetime: row.last_seen }, formatWhen(row.last_seen)) : ""));
     }));
     show(queriesEmpty, rows.length ? "" : emptyText(view));
   }
@@ -471,13 +472,22 @@
   }
   synRoot.addEventListener("input", syncForm);
   for (const el of document.querySelectorAll('input[name="syn-kind"]')) el.addEventListener("change", syncForm);
-  synForm.addEventListener("reset", () => {
+  // clearForm empties the terms for the next set; the kind stays, as an
+  // editor adding several sets usually adds one kind.
+  function clearForm() {
     formQuery = "";
+    delete synForm.dataset.filledFrom;
+    synRoot.value = "";
+    synTerms.value = "";
     show(synError, "");
-    synStatus.textContent = "";
     for (const el of [synRoot, synTerms]) el.removeAttribute("aria-invalid");
-    // The reset itself runs after this handler.
-    setTimeout(syncForm, 0);
+    syncForm();
+  }
+  synForm.addEventListener("reset", (ev) => {
+    ev.preventDefault();
+    clearForm();
+    synStatus.textContent = "";
+    synRoot.focus();
   });
 
   // prefill starts a set from a query: the query is the first term (or the
@@ -517,10 +527,11 @@
     document.body.dataset.saving = "true";
     try {
       const stored = await api("PUT", `/v1/synonyms/${encodeURIComponent(id)}`, body);
+      const q = formQuery || root;
+      clearForm();
       synStatus.textContent = `Saved “${stored.id || id}”: ${describe(stored)}.`;
       await loadSynonyms();
       // Show at once what the next visitor gets for the query.
-      const q = formQuery || root;
       const answer = await inspect(q);
       if (answer) synStatus.textContent += ` “${q}” now finds ${plural(answer.total, "result", "results")}.`;
     } catch (err) {
@@ -582,8 +593,8 @@
         onclick: () => confirming(),
       }, "Delete"));
     };
-    // Deleting asks once, in place: the question and both answers are
-    // buttons, focus starts on Cancel so a second Enter does no harm, and
+    // Deleting asks once, in place: both answers are buttons, focus starts
+    // on Cancel so a second Enter does no harm, Tab reaches Delete, and
     // Escape steps back.
     const confirming = () => {
       const cancel = h("button", { type: "button", class: "btn btn-ghost syn-cancel", onclick: () => { idle(); actions.querySelector("button").focus(); } }, "Cancel");
@@ -591,7 +602,7 @@
         type: "button", class: "btn btn-danger syn-confirm", "aria-label": `Yes, delete synonym set ${set.id}`,
         onclick: () => remove(set, item, actions),
       }, "Delete");
-      actions.replaceChildren(h("span", { class: "syn-question", id: `ask-${set.id}` }, `Delete “${set.id}”?`), yes, cancel);
+      actions.replaceChildren(h("span", { class: "syn-question" }, `Delete “${set.id}”?`), cancel, yes);
       actions.addEventListener("keydown", escape);
       cancel.focus();
     };
