@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -35,12 +35,12 @@ type keystroke struct {
 }
 
 func BenchmarkAlgoliaRefinedPage10k(b *testing.B) {
-	g, err := corpus.NewFromSeeds(1)
+	g, err := synthetic.NewFromSeeds(1)
 	if err != nil {
 		b.Fatal(err)
 	}
 	docs := g.Documents(10000)
-	mix, err := corpus.NewMix(docs, 100, 1, time.Now())
+	mix, err := synthetic.NewMix(docs, 100, 1, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func BenchmarkAlgoliaRefinedPage10k(b *testing.B) {
 		}
 	}
 
-	for _, class := range []corpus.Class{corpus.Selective, corpus.Broad} {
+	for _, class := range []synthetic.Class{synthetic.Selective, synthetic.Broad} {
 		var strokes []keystroke
 		for _, q := range mix[class] {
 			var resp search.Response
@@ -138,9 +138,9 @@ func BenchmarkAlgoliaRefinedPage10k(b *testing.B) {
 				i++
 			}
 			n := float64(i)
-			b.ReportMetric(corpus.Ms(algolia)/n, "algolia-ms/op")
-			b.ReportMetric(corpus.Ms(three)/n, "three-ms/op")
-			b.ReportMetric(corpus.Ms(main)/n, "main-ms/op")
+			b.ReportMetric(synthetic.Ms(algolia)/n, "algolia-ms/op")
+			b.ReportMetric(synthetic.Ms(three)/n, "three-ms/op")
+			b.ReportMetric(synthetic.Ms(main)/n, "main-ms/op")
 			b.ReportMetric(algolia.Seconds()/three.Seconds(), "algolia/three")
 			b.ReportMetric(algolia.Seconds()/main.Seconds(), "algolia/main")
 		})

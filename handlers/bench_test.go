@@ -5,7 +5,7 @@ package handlers_test
 //	go test -run '^$' -bench . ./handlers/
 //
 // Each iteration makes the same request both ways, over 10,000 generated
-// documents (internal/corpus, seed 1) and the load test's query mix. The
+// documents (internal/synthetic, seed 1) and the load test's query mix. The
 // engine's caches are off, so both ways compute every answer and the
 // overhead is measured against real work, not against a cache hit. Reported: ns/op and http-ms/op of the HTTP request (client
 // included: loopback TCP, the handler chain, JSON encoding and decoding
@@ -25,8 +25,8 @@ import (
 
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/corpus"
 	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/internal/synthetic"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -56,12 +56,12 @@ func mustBenchService(b *testing.B, docs []index.Document) (*search.Engine, *htt
 }
 
 func BenchmarkHTTPOverhead10k(b *testing.B) {
-	g, err := corpus.NewFromSeeds(1)
+	g, err := synthetic.NewFromSeeds(1)
 	if err != nil {
 		b.Fatal(err)
 	}
 	docs := g.Documents(10000)
-	mix, err := corpus.NewMix(docs, 200, 1, time.Now())
+	mix, err := synthetic.NewMix(docs, 200, 1, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,15 +69,15 @@ func BenchmarkHTTPOverhead10k(b *testing.B) {
 	client := srv.Client()
 	ctx := context.Background()
 
-	viaEngine := func(q corpus.Query) error {
-		if q.Class == corpus.Suggest {
+	viaEngine := func(q synthetic.Query) error {
+		if q.Class == synthetic.Suggest {
 			_, err := engine.Suggest(ctx, q.SuggestRequest())
 			return err
 		}
 		_, err := engine.Search(ctx, q.SearchRequest())
 		return err
 	}
-	viaHTTP := func(q corpus.Query) error {
+	viaHTTP := func(q synthetic.Query) error {
 		res, err := client.Get(srv.URL + q.Path())
 		if err != nil {
 			return err
@@ -93,11 +93,11 @@ func BenchmarkHTTPOverhead10k(b *testing.B) {
 		return nil
 	}
 
-	for _, c := range corpus.Classes {
+	for _, c := range synthetic.Classes {
 		qs := mix[c]
 		b.Run(string(c), func(b *testing.B) {
 			var engineTime, httpTime time.Duration
-			timed := func(f func(corpus.Query) error, q corpus.Query, into *time.Duration) {
+			timed := func(f func(synthetic.Query) error, q synthetic.Query, into *time.Duration) {
 				began := time.Now()
 				if err := f(q); err != nil {
 					b.Fatalf("%s %q: %v", c, q.Path(), err)
@@ -118,8 +118,8 @@ func BenchmarkHTTPOverhead10k(b *testing.B) {
 			}
 			n := float64(i)
 			b.ReportMetric(float64(httpTime.Nanoseconds())/n, "ns/op")
-			b.ReportMetric(corpus.Ms(httpTime)/n, "http-ms/op")
-			b.ReportMetric(corpus.Ms(engineTime)/n, "engine-ms/op")
+			b.ReportMetric(synthetic.Ms(httpTime)/n, "http-ms/op")
+			b.ReportMetric(synthetic.Ms(engineTime)/n, "engine-ms/op")
 			b.ReportMetric(100*(httpTime.Seconds()-engineTime.Seconds())/engineTime.Seconds(), "overhead-%")
 		})
 	}

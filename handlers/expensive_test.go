@@ -27,17 +27,17 @@ import (
 
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/corpus"
 	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/internal/synthetic"
 	"github.com/mpower/labor-search/search"
 )
 
 // largeIndex indexes n generated documents on disk, as searchd would, and
 // returns a factory of engines over it without caches: each engine does
 // the real work of every query, even one an earlier pass asked.
-func largeIndex(t *testing.T, n int) (func() *search.Engine, *corpus.Generator) {
+func largeIndex(t *testing.T, n int) (func() *search.Engine, *synthetic.Generator) {
 	t.Helper()
-	gen, err := corpus.NewFromSeeds(1)
+	gen, err := synthetic.NewFromSeeds(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func largeIndex(t *testing.T, n int) (func() *search.Engine, *corpus.Generator) 
 		t.Fatal(err)
 	}
 	start := time.Now()
-	docsGen, err := corpus.NewFromSeeds(1)
+	docsGen, err := synthetic.NewFromSeeds(1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,13 +182,13 @@ func (r *Replica) applyLoop(ctx context.Context, f feed) error {
 	// consumer rise strictly, and one that does not would be a delivery
 	// this loop cannot place, so it starts over after the applied sequence.
 	var prev uint64
-	take := func(e entry) bool {
+	take := func(e entry) error {
 		if e.seq <= prev {
-			return false
+			return fmt.Errorf("%w: entry %d delivered after %d", errConsumerLost, e.seq, prev)
 		}
 		prev = e.seq
 		batch = append(batch, e)
-		return true
+		return nil
 	}
 	for {
 		batch = batch[:0]
@@ -200,8 +200,8 @@ func (r *Replica) applyLoop(ctx context.Context, f feed) error {
 		case <-f.failed:
 			return errConsumerLost
 		case e := <-f.entries:
-			if !take(e) {
-				return fmt.Errorf("%w: entry %d delivered after %d", errConsumerLost, e.seq, prev)
+			if err := take(e); err != nil {
+				return err
 			}
 		}
 	fill:
@@ -210,8 +210,8 @@ func (r *Replica) applyLoop(ctx context.Context, f feed) error {
 				// The rest of an atomic batch is on its way: wait for it.
 				select {
 				case e := <-f.entries:
-					if !take(e) {
-						return fmt.Errorf("%w: entry %d delivered after %d", errConsumerLost, e.seq, prev)
+					if err := take(e); err != nil {
+						return err
 					}
 					continue
 				case <-f.failed:
@@ -224,8 +224,8 @@ func (r *Replica) applyLoop(ctx context.Context, f feed) error {
 			}
 			select {
 			case e := <-f.entries:
-				if !take(e) {
-					return fmt.Errorf("%w: entry %d delivered after %d", errConsumerLost, e.seq, prev)
+				if err := take(e); err != nil {
+					return err
 				}
 			default:
 				break fill

@@ -8,7 +8,7 @@ package search_test
 // synonyms, relaxation, disjunctive facets) with its caches, which the
 // benchmark's repeating queries soon fill, so it measures a cache hit;
 // "engine-nocache" is the same engine computing every answer; "plain" is the
-// plain Bleve call for the same request (internal/corpus.Query.PlainRequests:
+// plain Bleve call for the same request (internal/synthetic.Query.PlainRequests:
 // a match query with operator AND over title and description, the same
 // facets, no cache), so engine-nocache/plain is the price or the gain of the
 // engine's work.
@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/corpus"
 	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/internal/synthetic"
 	"github.com/mpower/labor-search/search"
 	"github.com/mpower/labor-search/seeds"
 )
@@ -36,7 +36,7 @@ type benchFixture struct {
 	ix       *index.Index
 	engine   *search.Engine
 	uncached *search.Engine
-	mix      corpus.Mix
+	mix      synthetic.Mix
 }
 
 func mustBenchEngine(b *testing.B, docs []index.Document) (*index.Index, *search.Engine, *search.Engine) {
@@ -76,40 +76,40 @@ func BenchmarkSeeds(b *testing.B) {
 		b.Fatal(err)
 	}
 	ix, engine, uncached := mustBenchEngine(b, docs)
-	q := func(c corpus.Class, text string, filters map[string][]string) corpus.Query {
-		return corpus.Query{Class: c, Text: text, Filters: filters}
+	q := func(c synthetic.Class, text string, filters map[string][]string) synthetic.Query {
+		return synthetic.Query{Class: c, Text: text, Filters: filters}
 	}
-	mix := corpus.Mix{
-		corpus.Selective: {
-			q(corpus.Selective, "mining", nil),
-			q(corpus.Selective, "migrant workers", nil),
-			q(corpus.Selective, "occupational safety mexico", nil),
-			q(corpus.Selective, "garment", map[string][]string{search.FieldCountry: {"Mexico"}}),
+	mix := synthetic.Mix{
+		synthetic.Selective: {
+			q(synthetic.Selective, "mining", nil),
+			q(synthetic.Selective, "migrant workers", nil),
+			q(synthetic.Selective, "occupational safety mexico", nil),
+			q(synthetic.Selective, "garment", map[string][]string{search.FieldCountry: {"Mexico"}}),
 		},
-		corpus.Broad: {
-			q(corpus.Broad, "workers", nil),
-			q(corpus.Broad, "labor rights", map[string][]string{search.FieldStatus: {search.StatusEnded}}),
+		synthetic.Broad: {
+			q(synthetic.Broad, "workers", nil),
+			q(synthetic.Broad, "labor rights", map[string][]string{search.FieldStatus: {search.StatusEnded}}),
 		},
-		corpus.Browse: {
-			q(corpus.Browse, "", nil),
-			q(corpus.Browse, "", map[string][]string{search.FieldCountry: {"Mexico"}}),
-			q(corpus.Browse, "", map[string][]string{search.FieldSector: {"Mining"}, search.FieldStatus: {search.StatusActive}}),
+		synthetic.Browse: {
+			q(synthetic.Browse, "", nil),
+			q(synthetic.Browse, "", map[string][]string{search.FieldCountry: {"Mexico"}}),
+			q(synthetic.Browse, "", map[string][]string{search.FieldSector: {"Mining"}, search.FieldStatus: {search.StatusActive}}),
 		},
-		corpus.Suggest: {
-			q(corpus.Suggest, "migr", nil),
-			q(corpus.Suggest, "labor ins", nil),
-			q(corpus.Suggest, "mex", nil),
+		synthetic.Suggest: {
+			q(synthetic.Suggest, "migr", nil),
+			q(synthetic.Suggest, "labor ins", nil),
+			q(synthetic.Suggest, "mex", nil),
 		},
 	}
 	runClasses(b, benchFixture{ix: ix, engine: engine, uncached: uncached, mix: mix})
 }
 
 // BenchmarkGenerated10k runs the load test's query mix on 10,000 generated
-// documents (internal/corpus, seed 1): the first 10,000 of the corpus that
+// documents (internal/synthetic, seed 1): the first 10,000 of the corpus that
 // scripts/bench.sh builds. SEARCH_BENCH_DOCS sets another number (the
 // 100,000-document comparison: SEARCH_BENCH_DOCS=100000).
 func BenchmarkGenerated10k(b *testing.B) {
-	g, err := corpus.NewFromSeeds(1)
+	g, err := synthetic.NewFromSeeds(1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func BenchmarkGenerated10k(b *testing.B) {
 		}
 	}
 	docs := g.Documents(n)
-	mix, err := corpus.NewMix(docs, 200, 1, time.Now())
+	mix, err := synthetic.NewMix(docs, 200, 1, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,9 +130,9 @@ func BenchmarkGenerated10k(b *testing.B) {
 
 func runClasses(b *testing.B, f benchFixture) {
 	ctx := context.Background()
-	viaEngine := func(e *search.Engine) func(q corpus.Query) (uint64, error) {
-		return func(q corpus.Query) (uint64, error) {
-			if q.Class == corpus.Suggest {
+	viaEngine := func(e *search.Engine) func(q synthetic.Query) (uint64, error) {
+		return func(q synthetic.Query) (uint64, error) {
+			if q.Class == synthetic.Suggest {
 				res, err := e.Suggest(ctx, q.SuggestRequest())
 				if err != nil {
 					return 0, err
@@ -146,12 +146,12 @@ func runClasses(b *testing.B, f benchFixture) {
 			return res.Total, nil
 		}
 	}
-	for _, c := range corpus.Classes {
+	for _, c := range synthetic.Classes {
 		qs := f.mix[c]
 		b.Run(string(c)+"/engine", func(b *testing.B) { measure(b, qs, viaEngine(f.engine)) })
 		b.Run(string(c)+"/engine-nocache", func(b *testing.B) { measure(b, qs, viaEngine(f.uncached)) })
 		b.Run(string(c)+"/plain", func(b *testing.B) {
-			measure(b, qs, func(q corpus.Query) (uint64, error) {
+			measure(b, qs, func(q synthetic.Query) (uint64, error) {
 				return q.RunPlain(ctx, f.ix.Search, time.Now())
 			})
 		})
@@ -160,13 +160,13 @@ func runClasses(b *testing.B, f benchFixture) {
 
 // measure runs the queries in turn and reports latency percentiles and the
 // mean number of hits beside ns/op.
-func measure(b *testing.B, qs []corpus.Query, run func(corpus.Query) (uint64, error)) {
+func measure(b *testing.B, qs []synthetic.Query, run func(synthetic.Query) (uint64, error)) {
 	b.Helper()
 	if len(qs) == 0 {
 		b.Skip("no queries of this class")
 	}
 	var (
-		lat  corpus.Latencies
+		lat  synthetic.Latencies
 		hits uint64
 		i    int
 	)
@@ -182,7 +182,7 @@ func measure(b *testing.B, qs []corpus.Query, run func(corpus.Query) (uint64, er
 		}
 		hits += n
 	}
-	b.ReportMetric(corpus.Ms(lat.Percentile(50)), "p50-ms")
-	b.ReportMetric(corpus.Ms(lat.Percentile(99)), "p99-ms")
+	b.ReportMetric(synthetic.Ms(lat.Percentile(50)), "p50-ms")
+	b.ReportMetric(synthetic.Ms(lat.Percentile(99)), "p99-ms")
 	b.ReportMetric(float64(hits)/float64(len(lat)), "hits/op")
 }

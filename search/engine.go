@@ -75,9 +75,7 @@ type Engine struct {
 	// responses holds whole answers to repeated requests (browse pages,
 	// popular queries); nil when off.
 	responses *lru[*Response]
-	// cacheLookups counts response cache hits and misses; nil when off.
-	cacheHits, cacheMisses prometheus.Counter
-	metrics                *metrics
+	metrics   *metrics
 }
 
 const internalAcronyms = "acronyms"
@@ -90,23 +88,13 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 	if opts.ResponseCache < 0 {
 		return nil, fmt.Errorf("response cache of %d entries: want 0 (off) or more", opts.ResponseCache)
 	}
-	m, err := newMetrics(opts.Registerer)
+	m, err := newMetrics(opts.Registerer, opts.ResponseCache > 0)
 	if err != nil {
 		return nil, err
 	}
 	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}, metrics: m}
 	if opts.ResponseCache > 0 {
 		e.responses = newLRU[*Response](opts.ResponseCache)
-		lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "search_response_cache_lookups_total",
-			Help: "Searches looked up in the response cache, by result (hit or miss); the hit ratio is hit / (hit + miss).",
-		}, []string{"result"})
-		if opts.Registerer != nil {
-			if err := opts.Registerer.Register(lookups); err != nil {
-				return nil, fmt.Errorf("register response cache metrics: %w", err)
-			}
-		}
-		e.cacheHits, e.cacheMisses = lookups.WithLabelValues("hit"), lookups.WithLabelValues("miss")
 	}
 	static, err := e.normalizeTable(opts.Synonyms)
 	if err != nil {

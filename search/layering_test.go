@@ -22,8 +22,8 @@ func TestLayering(t *testing.T) {
 		{"github.com/mpower/labor-search/search", []string{"net/http", "github.com/gorilla/mux", "github.com/mpower/labor-search/handlers", "github.com/prometheus/client_golang/prometheus/promhttp"}},
 		{"github.com/mpower/labor-search/index", []string{"net/http", "github.com/mpower/labor-search/search", "github.com/mpower/labor-search/handlers", "github.com/mpower/labor-search/seeds"}},
 		{"github.com/mpower/labor-search/handlers", []string{"github.com/blevesearch/"}},
-		{"github.com/mpower/labor-search/cmd/internal/corpus", []string{"github.com/mpower/labor-search/handlers"}},
-		{"github.com/mpower/labor-search/internal/corpus", []string{"github.com/mpower/labor-search/handlers"}},
+		{"github.com/mpower/labor-search/cmd/internal/loader", []string{"github.com/mpower/labor-search/handlers"}},
+		{"github.com/mpower/labor-search/internal/synthetic", []string{"github.com/mpower/labor-search/handlers"}},
 		{"github.com/mpower/labor-search/internal/seedengine", []string{"github.com/mpower/labor-search/handlers"}},
 		{"github.com/mpower/labor-search/seeds", []string{"github.com/mpower/labor-search/search", "github.com/mpower/labor-search/handlers", "net/http"}},
 	}

@@ -23,11 +23,15 @@ type metrics struct {
 	hits        prometheus.Histogram
 	zeroResults prometheus.Counter
 	didYouMean  prometheus.Counter
+	// cacheHits and cacheMisses count response cache lookups; nil when the
+	// engine keeps no cache, so no series says a cache that is not there
+	// never hits.
+	cacheHits, cacheMisses prometheus.Counter
 }
 
 // newMetrics builds the engine's metrics and registers them on reg when it
 // is not nil (an engine in a test or a benchmark may have none).
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, cache bool) (*metrics, error) {
 	m := &metrics{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "search_duration_seconds",
@@ -57,8 +61,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, kind := range []string{kindQuery, kindBrowse, kindSuggest} {
 		m.duration.WithLabelValues(kind)
 	}
+	collectors := []prometheus.Collector{m.duration, m.hits, m.zeroResults, m.didYouMean}
+	if cache {
+		lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "search_response_cache_lookups_total",
+			Help: "Searches looked up in the response cache, by result (hit or miss); the hit ratio is hit / (hit + miss).",
+		}, []string{"result"})
+		m.cacheHits, m.cacheMisses = lookups.WithLabelValues("hit"), lookups.WithLabelValues("miss")
+		collectors = append(collectors, lookups)
+	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.duration, m.hits, m.zeroResults, m.didYouMean} {
+		for _, c := range collectors {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register search metrics: %w", err)
 			}

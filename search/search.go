@@ -189,12 +189,12 @@ func (e *Engine) search(ctx context.Context, r Request, began time.Time) (*Respo
 		if b, err := json.Marshal(r); err == nil {
 			cacheKey = fmt.Sprintf("%d|%s|%s", e.ix.Generation(), p.asOf.Format(index.DateLayout), b)
 			if cached, ok := e.responses.get(cacheKey); ok {
-				e.cacheHits.Inc()
+				e.metrics.cacheHits.Inc()
 				out := *cached
 				out.TookMs = float64(time.Since(began).Microseconds()) / 1000
 				return &out, nil
 			}
-			e.cacheMisses.Inc()
+			e.metrics.cacheMisses.Inc()
 		}
 	}
 	words, err := e.ix.Vocabulary()

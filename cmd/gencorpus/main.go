@@ -2,8 +2,8 @@
 // documents as JSON Lines, the input of cmd/indexer, for benchmarks at any
 // scale:
 //
-//	go run ./cmd/gencorpus -n 1000000 -seed 1 > corpus.jsonl
-//	go run ./cmd/gencorpus -n 1000000 -o corpus.jsonl.gz
+//	go run ./cmd/gencorpus -n 1000000 -seed 1 > synthetic.jsonl
+//	go run ./cmd/gencorpus -n 1000000 -o synthetic.jsonl.gz
 //
 // The same -n and -seed always give the same bytes, and the first k
 // documents of a larger corpus are those of a k-document one.
@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 )
 
 func main() {
@@ -41,7 +41,7 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 	out := fs.String("o", "", "output file (default: standard output); written beside and renamed into place when complete")
 	quiet := fs.Bool("q", false, "no summary line on standard error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gencorpus [-n N] [-seed S] [-gzip] [-o FILE] > corpus.jsonl")
+		fmt.Fprintln(stderr, "usage: gencorpus [-n N] [-seed S] [-gzip] [-o FILE] > synthetic.jsonl")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -53,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 	if *n < 0 {
 		return fmt.Errorf("-n must be 0 or more, not %d", *n)
 	}
-	g, err := corpus.NewFromSeeds(*seed)
+	g, err := synthetic.NewFromSeeds(*seed)
 	if err != nil {
 		return err
 	}

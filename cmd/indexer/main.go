@@ -23,7 +23,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/cmd/internal/loader"
 	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/seedengine"
@@ -128,12 +128,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	from := "the seeds"
 	if cfg.input == "" {
 		var n int
-		if src, n, err = corpus.Seeds(); err != nil {
+		if src, n, err = loader.Seeds(); err != nil {
 			return err
 		}
 		p.totalDocs = int64(n)
 	} else {
-		f, err := corpus.Open(cfg.input)
+		f, err := loader.Open(cfg.input)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/cmd/internal/loader"
 	"github.com/mpower/labor-search/index"
 )
 
@@ -191,7 +191,7 @@ func TestIndexErrors(t *testing.T) {
 		{"unknown field", []string{"-index", dir, "-input", write("u.jsonl", `{"id":"a","kind":"project","title":"A","contry":["Peru"]}`)}, `line 1: unknown field "contry"`},
 		{"invalid document", []string{"-index", dir, "-input", write("v.jsonl", "\n"+`{"id":"a","kind":"project","title":"A","start":"2020-02-30"}`)}, "line 2: start"},
 		{"empty file", []string{"-index", dir, "-input", write("e.jsonl", "\n\n")}, "holds no documents"},
-		{"line too long", []string{"-index", dir, "-input", write("l.jsonl", `{"id":"a","title":"`+strings.Repeat("x", corpus.MaxLineBytes)+`"}`)}, "line 1: longer than"},
+		{"line too long", []string{"-index", dir, "-input", write("l.jsonl", `{"id":"a","title":"`+strings.Repeat("x", loader.MaxLineBytes)+`"}`)}, "line 1: longer than"},
 		{"not gzip", []string{"-index", dir, "-input", write("n.jsonl.gz", "plain")}, "gzip"},
 		{"bad batch size", []string{"-index", dir, "-batch-bytes", "-1"}, "must not be negative"},
 		{"bad memory", []string{"-index", dir, "-memory", "lots"}, "not a size"},

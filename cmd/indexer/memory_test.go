@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	gencorpus "github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 )
 
 // TestBuildWithin512MiB builds 20,000 generated documents (16 MB of JSON
@@ -27,7 +27,7 @@ func TestBuildWithin512MiB(t *testing.T) {
 	const docs, limit = 20000, 512 << 20
 	dir := t.TempDir()
 	input := filepath.Join(dir, "corpus.jsonl")
-	g, err := gencorpus.NewFromSeeds(1)
+	g, err := synthetic.NewFromSeeds(1)
 	if err != nil {
 		t.Fatal(err)
 	}

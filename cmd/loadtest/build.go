@@ -9,7 +9,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 
-	cmdcorpus "github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/cmd/internal/loader"
 	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/index"
 )
@@ -26,7 +26,7 @@ func buildPlain(ctx context.Context, dir, corpusPath string, stdout io.Writer) e
 	if _, err := os.Stat(dir); err == nil {
 		return fmt.Errorf("-build-plain %s: the directory exists; give a new one", dir)
 	}
-	f, err := cmdcorpus.Open(corpusPath)
+	f, err := loader.Open(corpusPath)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ import (
 	"time"
 
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 )
 
 func main() {
@@ -66,7 +66,7 @@ type config struct {
 	seed       uint64
 	duration   time.Duration
 	clients    []int
-	classes    []corpus.Class
+	classes    []synthetic.Class
 	warmup     int
 	asOf       time.Time
 	timeout    time.Duration
@@ -137,9 +137,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		c.clients = append(c.clients, n)
 	}
 	for _, s := range strings.Split(*classes, ",") {
-		cl := corpus.Class(strings.TrimSpace(s))
+		cl := synthetic.Class(strings.TrimSpace(s))
 		known := false
-		for _, k := range corpus.Classes {
+		for _, k := range synthetic.Classes {
 			known = known || k == cl
 		}
 		if !known {
@@ -217,7 +217,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := waitReady(ctx, c.waitURL, c.timeout); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%.0f\n", corpus.Ms(time.Since(from)))
+		fmt.Fprintf(stdout, "%.0f\n", synthetic.Ms(time.Since(from)))
 		return nil
 	case c.report:
 		return report(stdout, c.plainIn, c.engineIn, c.noCacheIn, c.httpIn)
@@ -229,7 +229,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mix, err := corpus.NewMix(sample, c.pool, c.seed, c.asOf)
+	mix, err := synthetic.NewMix(sample, c.pool, c.seed, c.asOf)
 	if err != nil {
 		return err
 	}

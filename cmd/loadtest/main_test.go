@@ -18,11 +18,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
-	cmdcorpus "github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/cmd/internal/loader"
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/corpus"
 	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/internal/synthetic"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -40,8 +40,8 @@ func mustRun(tb testing.TB, args ...string) string {
 func mustBuild(tb testing.TB, n int) (corpusPath, indexDir string) {
 	tb.Helper()
 	dir := tb.TempDir()
-	corpusPath = filepath.Join(dir, "corpus.jsonl")
-	g, err := corpus.NewFromSeeds(1)
+	corpusPath = filepath.Join(dir, "synthetic.jsonl")
+	g, err := synthetic.NewFromSeeds(1)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func mustBuild(tb testing.TB, n int) (corpusPath, indexDir string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	in, err := cmdcorpus.Open(corpusPath)
+	in, err := loader.Open(corpusPath)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestEndToEnd(t *testing.T) {
 	httpOut := mustRun(t, append([]string{"-addr", addr, "-pid", strconv.Itoa(os.Getpid()), "-json", filepath.Join(out, "http.json")}, common...)...)
 
 	for name, table := range map[string]string{"plain": plain, "engine": engine, "engine-nocache": noCache, "http": httpOut} {
-		for _, c := range corpus.Classes {
+		for _, c := range synthetic.Classes {
 			for _, clients := range []string{"1", "3"} {
 				if !strings.Contains(table, "| "+string(c)+" | "+clients+" | ") {
 					t.Errorf("%s table has no row for %s with %s clients:\n%s", name, c, clients, table)
@@ -139,7 +139,7 @@ func TestEndToEnd(t *testing.T) {
 		if len(p.Slowest) == 0 || p.Slowest[0].Ms != p.Max || !strings.HasPrefix(p.Slowest[0].Path, "/v1/") {
 			t.Errorf("phase %s/%d: slowest requests %+v do not match its maximum %v ms", p.Class, p.Clients, p.Slowest, p.Max)
 		}
-		if p.Class != corpus.Suggest && p.Class != corpus.Selective && p.Hits == 0 {
+		if p.Class != synthetic.Suggest && p.Class != synthetic.Selective && p.Hits == 0 {
 			t.Errorf("phase %s/%d: its warm-up found nothing", p.Class, p.Clients)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 )
 
 // Results are one run of the mix against one target.
@@ -32,16 +32,16 @@ type Results struct {
 
 // Phase is one class at one number of clients.
 type Phase struct {
-	Class      corpus.Class `json:"class"`
-	Clients    int          `json:"clients"`
-	Requests   int          `json:"requests"`
-	Errors     int          `json:"errors"`
-	FirstError string       `json:"first_error,omitempty"`
-	P50        float64      `json:"p50_ms"`
-	P95        float64      `json:"p95_ms"`
-	P99        float64      `json:"p99_ms"`
-	Max        float64      `json:"max_ms"`
-	RPS        float64      `json:"requests_per_second"`
+	Class      synthetic.Class `json:"class"`
+	Clients    int             `json:"clients"`
+	Requests   int             `json:"requests"`
+	Errors     int             `json:"errors"`
+	FirstError string          `json:"first_error,omitempty"`
+	P50        float64         `json:"p50_ms"`
+	P95        float64         `json:"p95_ms"`
+	P99        float64         `json:"p99_ms"`
+	Max        float64         `json:"max_ms"`
+	RPS        float64         `json:"requests_per_second"`
 	// Hits is the median total of the warm-up requests (suggestions for
 	// suggest); Distinct, how many different requests the pool holds.
 	Hits     uint64 `json:"median_hits"`
@@ -84,7 +84,7 @@ type Memory struct {
 	FileMiB      float64 `json:"rss_file_mib"`
 }
 
-func measure(ctx context.Context, c *config, t target, mix corpus.Mix, progress io.Writer) (*Results, error) {
+func measure(ctx context.Context, c *config, t target, mix synthetic.Mix, progress io.Writer) (*Results, error) {
 	docs, err := t.documents(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("count documents: %w", err)
@@ -110,7 +110,7 @@ func measure(ctx context.Context, c *config, t target, mix corpus.Mix, progress 
 				return nil, err
 			}
 			p := runPhase(ctx, c, t, qs, &next, clients)
-			p.Class, p.Hits, p.Distinct = class, hits, corpus.Distinct(qs)
+			p.Class, p.Hits, p.Distinct = class, hits, synthetic.Distinct(qs)
 			fmt.Fprintf(progress, "loadtest: %-6s %-9s %2d clients: %6d requests, %d errors, p50 %.2f ms, p99 %.2f ms, %.1f requests/s\n",
 				t.name(), class, clients, p.Requests, p.Errors, p.P50, p.P99, p.RPS)
 			for _, slow := range p.Slowest {
@@ -124,7 +124,7 @@ func measure(ctx context.Context, c *config, t target, mix corpus.Mix, progress 
 
 // warmUp runs the first requests of the pool once, so the measured phases
 // start on a warm cache of the index files, and returns their median total.
-func warmUp(ctx context.Context, c *config, t target, qs []corpus.Query) (uint64, error) {
+func warmUp(ctx context.Context, c *config, t target, qs []synthetic.Query) (uint64, error) {
 	var totals []uint64
 	for i := 0; i < min(c.warmup, len(qs)); i++ {
 		rctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -144,11 +144,11 @@ func warmUp(ctx context.Context, c *config, t target, qs []corpus.Query) (uint64
 
 // runPhase has the clients take requests from the stream until the phase's
 // time is up; requests started before then finish and count.
-func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, next *atomic.Int64, clients int) Phase {
+func runPhase(ctx context.Context, c *config, t target, qs []synthetic.Query, next *atomic.Int64, clients int) Phase {
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
-		all      corpus.Latencies
+		all      synthetic.Latencies
 		errs     int
 		firstErr string
 		slowest  []Slow
@@ -160,7 +160,7 @@ func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, next 
 		go func() {
 			defer wg.Done()
 			var (
-				lat  corpus.Latencies
+				lat  synthetic.Latencies
 				slow []Slow
 			)
 			nerr, first := 0, ""
@@ -179,8 +179,8 @@ func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, next 
 					continue
 				}
 				lat = append(lat, took)
-				if len(slow) < keepSlowest || corpus.Ms(took) > slow[len(slow)-1].Ms {
-					slow = addSlow(slow, Slow{Path: q.Path(), Ms: corpus.Ms(took)})
+				if len(slow) < keepSlowest || synthetic.Ms(took) > slow[len(slow)-1].Ms {
+					slow = addSlow(slow, Slow{Path: q.Path(), Ms: synthetic.Ms(took)})
 				}
 			}
 			mu.Lock()
@@ -202,10 +202,10 @@ func runPhase(ctx context.Context, c *config, t target, qs []corpus.Query, next 
 		Requests:   len(all),
 		Errors:     errs,
 		FirstError: firstErr,
-		P50:        corpus.Ms(all.Percentile(50)),
-		P95:        corpus.Ms(all.Percentile(95)),
-		P99:        corpus.Ms(all.Percentile(99)),
-		Max:        corpus.Ms(all.Percentile(100)),
+		P50:        synthetic.Ms(all.Percentile(50)),
+		P95:        synthetic.Ms(all.Percentile(95)),
+		P99:        synthetic.Ms(all.Percentile(99)),
+		Max:        synthetic.Ms(all.Percentile(100)),
 		RPS:        float64(len(all)) / elapsed.Seconds(),
 		Slowest:    slowest,
 	}

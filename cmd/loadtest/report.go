@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 )
 
 var targetTitles = map[string]string{
@@ -68,7 +68,7 @@ func report(w io.Writer, plainPath, enginePath, noCachePath, httpPath string) er
 	return nil
 }
 
-func find(r *Results, class corpus.Class, clients int) *Phase {
+func find(r *Results, class synthetic.Class, clients int) *Phase {
 	if r == nil {
 		return nil
 	}

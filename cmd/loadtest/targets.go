@@ -14,10 +14,10 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 
-	cmdcorpus "github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/cmd/internal/loader"
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/corpus"
 	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/internal/synthetic"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -25,7 +25,7 @@ import (
 // query's total (suggestions for suggest); without, it may skip decoding.
 type target interface {
 	name() string
-	do(ctx context.Context, q corpus.Query, count bool) (uint64, error)
+	do(ctx context.Context, q synthetic.Query, count bool) (uint64, error)
 	documents(ctx context.Context) (uint64, error)
 	close()
 }
@@ -72,7 +72,7 @@ func (h *httpTarget) get(ctx context.Context, path string) ([]byte, bool, error)
 	return body, true, nil
 }
 
-func (h *httpTarget) do(ctx context.Context, q corpus.Query, count bool) (uint64, error) {
+func (h *httpTarget) do(ctx context.Context, q synthetic.Query, count bool) (uint64, error) {
 	body, _, err := h.get(ctx, q.Path())
 	if err != nil || !count {
 		return 0, err
@@ -84,7 +84,7 @@ func (h *httpTarget) do(ctx context.Context, q corpus.Query, count bool) (uint64
 	if err := json.Unmarshal(body, &r); err != nil {
 		return 0, fmt.Errorf("decode answer: %w", err)
 	}
-	if q.Class == corpus.Suggest {
+	if q.Class == synthetic.Suggest {
 		return uint64(len(r.Suggestions)), nil
 	}
 	return r.Total, nil
@@ -140,7 +140,7 @@ func newPlainTarget(dir string, asOf time.Time) (*plainTarget, error) {
 
 func (p *plainTarget) name() string { return "plain" }
 
-func (p *plainTarget) do(ctx context.Context, q corpus.Query, _ bool) (uint64, error) {
+func (p *plainTarget) do(ctx context.Context, q synthetic.Query, _ bool) (uint64, error) {
 	return q.RunPlain(ctx, p.idx.SearchInContext, p.asOf)
 }
 
@@ -184,8 +184,8 @@ func (e *engineTarget) name() string {
 	return "engine"
 }
 
-func (e *engineTarget) do(ctx context.Context, q corpus.Query, _ bool) (uint64, error) {
-	if q.Class == corpus.Suggest {
+func (e *engineTarget) do(ctx context.Context, q synthetic.Query, _ bool) (uint64, error) {
+	if q.Class == synthetic.Suggest {
 		res, err := e.engine.Suggest(ctx, q.SuggestRequest())
 		if err != nil {
 			return 0, err
@@ -243,7 +243,7 @@ var errEnough = errors.New("sample complete")
 
 // readSample reads the first n documents of a corpus file.
 func readSample(path string, n int) ([]index.Document, error) {
-	f, err := cmdcorpus.Open(path)
+	f, err := loader.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 )
 
 func main() {
@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gen, err := corpus.NewFromSeeds(c.seed)
+	gen, err := synthetic.NewFromSeeds(c.seed)
 	if err != nil {
 		return err
 	}
@@ -241,12 +241,12 @@ type service struct {
 // restarts searchd on the built index: the figures taken before the load are
 // then those of a serving process, not of one that has just indexed.
 func startSearchd(ctx context.Context, c *config, work, key string) (*service, error) {
-	corpusPath := filepath.Join(work, "corpus.jsonl")
+	corpusPath := filepath.Join(work, "synthetic.jsonl")
 	f, err := os.Create(corpusPath)
 	if err != nil {
 		return nil, err
 	}
-	gen, err := corpus.NewFromSeeds(c.seed)
+	gen, err := synthetic.NewFromSeeds(c.seed)
 	if err != nil {
 		f.Close()
 		return nil, err

@@ -14,7 +14,7 @@ import (
 
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -114,7 +114,7 @@ func TestConfig(t *testing.T) {
 // documents, as searchd would with -input, plus a wrapper to misbehave.
 func startTarget(t *testing.T, n int, key string, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
-	gen, err := corpus.NewFromSeeds(1)
+	gen, err := synthetic.NewFromSeeds(1)
 	if err != nil {
 		t.Fatal(err)
 	}

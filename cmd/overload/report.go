@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 )
 
 // metrics are the samples of a Prometheus text exposition, keyed by the
@@ -96,14 +96,14 @@ func report(w io.Writer, res *result, before, after metrics, c *config) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kind\trequests\trate/s\tp50 ms\tp99 ms\tmax ms\t  statuses")
 	row := func(name string, os []outcome) {
-		lat := make(corpus.Latencies, len(os))
+		lat := make(synthetic.Latencies, len(os))
 		statuses := map[int]int{}
 		for i, o := range os {
 			lat[i] = o.took
 			statuses[o.status]++
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t  %s\n", name, len(os), float64(len(os))/secs,
-			corpus.Ms(lat.Percentile(50)), corpus.Ms(lat.Percentile(99)), corpus.Ms(lat.Percentile(100)), statusList(statuses))
+			synthetic.Ms(lat.Percentile(50)), synthetic.Ms(lat.Percentile(99)), synthetic.Ms(lat.Percentile(100)), statusList(statuses))
 	}
 	for _, k := range kinds {
 		row(k, byKind[k])

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/corpus"
+	"github.com/mpower/labor-search/internal/synthetic"
 )
 
 // Kinds of request, as the report lists them.
@@ -77,7 +77,7 @@ type traffic struct {
 	base   string
 	key    string
 	client *http.Client
-	mix    corpus.Mix
+	mix    synthetic.Mix
 	ids    []string
 	next   sync.Mutex
 	nextID int
@@ -86,7 +86,7 @@ type traffic struct {
 
 func newTraffic(base, key string, sample []index.Document, c *config) (*traffic, error) {
 	asOf := time.Now().UTC().Truncate(24 * time.Hour)
-	mix, err := corpus.NewMix(sample, 500, c.seed, asOf)
+	mix, err := synthetic.NewMix(sample, 500, c.seed, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -116,19 +116,19 @@ func (t *traffic) draw(r *rand.Rand) request {
 		}
 		n -= w
 	}
-	pick := func(c corpus.Class) string {
+	pick := func(c synthetic.Class) string {
 		qs := t.mix[c]
 		return qs[r.IntN(len(qs))].Path()
 	}
 	switch kind {
 	case kindSearch:
-		return request{kind: kind, method: "GET", path: pick(corpus.Selective), want: []int{200}}
+		return request{kind: kind, method: "GET", path: pick(synthetic.Selective), want: []int{200}}
 	case kindBroad:
-		return request{kind: kind, method: "GET", path: pick(corpus.Broad), want: []int{200}}
+		return request{kind: kind, method: "GET", path: pick(synthetic.Broad), want: []int{200}}
 	case kindBrowse:
-		return request{kind: kind, method: "GET", path: pick(corpus.Browse), want: []int{200}}
+		return request{kind: kind, method: "GET", path: pick(synthetic.Browse), want: []int{200}}
 	case kindSuggest:
-		return request{kind: kind, method: "GET", path: pick(corpus.Suggest), want: []int{200}}
+		return request{kind: kind, method: "GET", path: pick(synthetic.Suggest), want: []int{200}}
 	case kindDocument:
 		return request{kind: kind, method: "GET", path: "/v1/documents/" + url.PathEscape(t.ids[r.IntN(len(t.ids))]), want: []int{200}}
 	case kindMalformed:

@@ -27,7 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/mpower/labor-search/cmd/internal/corpus"
+	"github.com/mpower/labor-search/cmd/internal/loader"
 	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
@@ -485,13 +485,13 @@ func fill(ctx context.Context, engine *search.Engine, cfg config, plan memory.Pl
 	var src search.Source
 	from := "seeds"
 	if cfg.input != "" {
-		f, err := corpus.Open(cfg.input)
+		f, err := loader.Open(cfg.input)
 		if err != nil {
 			return 0, "", err
 		}
 		defer f.Close()
 		src, from = f.Source(plan.BatchBytes), cfg.input
-	} else if src, _, err = corpus.Seeds(); err != nil {
+	} else if src, _, err = loader.Seeds(); err != nil {
 		return 0, "", err
 	}
 	restore := plan.Apply()

@@ -1,7 +1,7 @@
-// Package corpus reads the documents the commands index: the embedded seeds
+// Package loader reads the documents the commands index: the embedded seeds
 // or a JSON Lines file of documents in the API's shape (gzip-compressed when
 // the name ends in .gz). It is shared by searchd -rebuild and the indexer.
-package corpus
+package loader
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-// Package corpus generates large, deterministic sets of project documents
+// Package synthetic generates large, deterministic sets of project documents
 // that read like the portal's own (the labor-rights vocabulary of the seed
 // pages, the world's countries with their regions, the seed sectors, areas and
 // partners) and the fixed query mix the benchmarks drive them with.
@@ -7,7 +7,7 @@
 // first k documents of a million-document corpus are the k documents of a
 // k-document corpus with the same seed: a benchmark on 10,000 documents and
 // a load test on a million draw from the same population.
-package corpus
+package synthetic
 
 import (
 	"bufio"
