@@ -449,3 +449,49 @@ func TestBrowserAdminHostileText(t *testing.T) {
 	}
 	fmt.Println("PASS admin: markup in queries, hits and synonyms shows as text and runs nothing")
 }
+
+// TestBrowserAdminSynonymErrors: the form says what is missing before it
+// sends anything, and shows the API's own message when the API refuses a
+// set.
+func TestBrowserAdminSynonymErrors(t *testing.T) {
+	srv := startEditorsService(t)
+	// A term longer than any bound on a term the API could set.
+	long := strings.Repeat("overlong", 40)
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/synonyms/workers", strings.NewReader(fmt.Sprintf(`{"synonyms":["workers",%q]}`, long)))
+	req.Header.Set("Authorization", "Bearer "+editorsKey)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused struct {
+		Error struct {
+			Status  int
+			Code    string
+			Message string
+		}
+	}
+	err = json.NewDecoder(res.Body).Decode(&refused)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusBadRequest || refused.Error.Message == "" {
+		t.Fatalf("PUT of a %d-byte term: %d %+v (%v), want a 400 envelope", len(long), res.StatusCode, refused, err)
+	}
+
+	tab := openAdmin(t, srv.URL, 1280, 900)
+	defer tab.CheckConsole()
+	tab.Do("type a first term and Enter", chromedp.SendKeys(chromedp.CSS("#syn-root"), "workers"+kb.Enter))
+	tab.WaitFor("the form's own message", `!document.querySelector("#syn-error").hidden`)
+	if s := adminNow(tab); s.SynError != "Type at least one other term." || s.Active != "syn-terms" {
+		t.Errorf("no other term: message %q, focus %q; want the message and focus on the terms", s.SynError, s.Active)
+	}
+	tab.Do("type an overlong term and Enter", chromedp.SendKeys(chromedp.CSS("#syn-terms"), long+kb.Enter))
+	want := fmt.Sprintf("%s (%d %s)", refused.Error.Message, refused.Error.Status, refused.Error.Code)
+	tab.WaitFor("the API's message", fmt.Sprintf(`document.querySelector("#syn-error").textContent === %q && !document.body.dataset.saving`, want))
+	if s := adminNow(tab); len(s.Synonyms) != 0 || s.SynStatus != "" {
+		t.Errorf("after a refused set: synonyms %q, status %q", s.Synonyms, s.SynStatus)
+	}
+	if got := browsertest.Eval[string](tab, `document.querySelector("#syn-terms").getAttribute("aria-invalid")`); got != "true" {
+		t.Errorf("terms field aria-invalid = %q after the API refused a term", got)
+	}
+	fmt.Printf("PASS admin: a refused set shows the API's message %q\n", want)
+}

@@ -274,8 +274,8 @@ func (f *contractFake) synonym(w http.ResponseWriter, r *http.Request, rawID str
 			return
 		}
 		for _, t := range append([]string{body.Root}, body.Synonyms...) {
-			if len(t) > 40 {
-				fakeError(w, http.StatusBadRequest, "invalid_synonym", fmt.Sprintf("term %q is longer than 40 bytes", t))
+			if len(t) > 100 {
+				fakeError(w, http.StatusBadRequest, "invalid_synonym", fmt.Sprintf("term %.20q… is longer than 100 bytes", t))
 				return
 			}
 		}
