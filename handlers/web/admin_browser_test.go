@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/google/go-cmp/cmp"
@@ -149,6 +150,29 @@ const readAdmin = `(() => {
   };
 })()`
 
+// authGet decodes the JSON answer of a GET made with the editors' key.
+func authGet[T any](t *testing.T, target string) T {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+editorsKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var v T
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", target, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
+		t.Fatalf("GET %s: %v", target, err)
+	}
+	return v
+}
+
 // screenshot writes what the tab shows into the -screenshots folder, when
 // one is given.
 func screenshot(tab *browsertest.Tab, name string, full bool) {
@@ -160,6 +184,16 @@ func screenshot(tab *browsertest.Tab, name string, full bool) {
 		tab.T.Fatal(err)
 	}
 	tab.Screenshot(filepath.Join(*screenshotDir, name), full)
+}
+
+// panelsFit fails the test when something sticks out of a panel: a table
+// wider than its column would be cut off or overlap the next.
+func panelsFit(tab *browsertest.Tab, when string) {
+	tab.T.Helper()
+	wide := browsertest.Eval[[]string](tab, `[...document.querySelectorAll(".panel")].filter((p) => p.offsetParent !== null && p.scrollWidth > p.clientWidth).map((p) => p.getAttribute("aria-labelledby") + ": " + p.scrollWidth + " > " + p.clientWidth)`)
+	if len(wide) != 0 {
+		tab.T.Errorf("%s: content wider than its panel: %q", when, wide)
+	}
 }
 
 func adminNow(tab *browsertest.Tab) adminState {
@@ -229,9 +263,36 @@ func TestBrowserAdminZeroResultToSynonym(t *testing.T) {
 	if diff := cmp.Diff([]string{"mexico | 1 | – | 0 | 0.0%"}, adminNow(tab).Rows); diff != "" {
 		t.Errorf("queries without a click (-want +got):\n%s", diff)
 	}
-	pick(tab, "period-30", "no_clicks:30")
-	if got := adminNow(tab); !strings.HasPrefix(got.Caption, "Queries without a click, ") || len(got.Rows) != 1 {
-		t.Errorf("30 days without a click: caption %q rows %q", got.Caption, got.Rows)
+	// Without a mouse: the period is a pair of radio buttons, so an arrow
+	// key moves to the other and chooses it, with a visible focus ring.
+	tab.Do("focus the 7 days", chromedp.Focus(chromedp.CSS("#period-7")))
+	tab.Do("arrow right", chromedp.KeyEvent(kb.ArrowRight))
+	waitLists(tab, "no_clicks:30")
+	if got := adminNow(tab); got.Active != "period-30" || !strings.HasPrefix(got.Caption, "Queries without a click, ") || len(got.Rows) != 1 {
+		t.Errorf("30 days without a click by keyboard: focus %q caption %q rows %q", got.Active, got.Caption, got.Rows)
+	}
+	if ring := browsertest.Eval[string](tab, `getComputedStyle(document.querySelector('label[for="period-30"]')).outlineStyle`); ring != "solid" {
+		t.Errorf("the focused period's label has outline %q, want a visible ring", ring)
+	}
+
+	// The days, newest first, as the summary route counts them.
+	type day struct {
+		Date             string
+		Searches         int
+		ZeroResultRate   float64 `json:"zero_result_rate"`
+		ClickThroughRate float64 `json:"click_through_rate"`
+	}
+	from, to := time.Now().UTC().AddDate(0, 0, -29).Format(time.DateOnly), time.Now().UTC().Format(time.DateOnly)
+	summary := authGet[struct{ Days []day }](t, srv.URL+"/v1/analytics/summary?from="+from+"&to="+to)
+	tab.Do("open the days", chromedp.Click(chromedp.CSS("#days summary")))
+	days := browsertest.Eval[[]string](tab, `[...document.querySelectorAll("#days-body tr")].map((tr) => [...tr.children].map((c) => c.textContent).join(" | "))`)
+	if len(summary.Days) != 30 || len(days) != 30 {
+		t.Fatalf("30 days: the API lists %d, the page %d", len(summary.Days), len(days))
+	}
+	today := summary.Days[29]
+	wantToday := fmt.Sprintf("%s | %d | %.1f%% | %.1f%%", time.Now().UTC().Format("Jan 2"), today.Searches, today.ZeroResultRate*100, today.ClickThroughRate*100)
+	if days[0] != wantToday || days[29] != time.Now().UTC().AddDate(0, 0, -29).Format("Jan 2")+" | 0 | – | –" {
+		t.Errorf("days table starts %q and ends %q; want today %q first and a day without searches last", days[0], days[29], wantToday)
 	}
 	pick(tab, "view-zero", "zero_results:30")
 	s = adminNow(tab)
@@ -275,6 +336,7 @@ func TestBrowserAdminZeroResultToSynonym(t *testing.T) {
 		t.Errorf("status %q; the API finds %d for %q", s.SynStatus, api.Total, zeroQuery)
 	}
 	fmt.Printf("PASS admin: synonym %s = %s added from the page; %q now shows %q first\n", zeroQuery, seedWord, zeroQuery, s.Titles[0])
+	panelsFit(tab, "desktop, with the results of the synonym")
 	screenshot(tab, "admin-desktop.png", true)
 
 	// Delete, by keyboard: Enter on Delete asks, focus waits on Cancel,
@@ -305,6 +367,20 @@ func TestBrowserAdminZeroResultToSynonym(t *testing.T) {
 	pick(tab, "view-all", "all:30")
 	if rows := adminNow(tab).Rows; !slices.Contains(rows, zeroQuery+" | 1 | 1 | 0 | 0.0%") {
 		t.Errorf("after the editor's looks the lists say %q, want %q still searched once", rows, zeroQuery)
+	}
+
+	// The dark scheme, for editors whose system asks for it.
+	if *screenshotDir != "" {
+		if _, err := chromedp.Call(tab.Ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+		}); err != nil {
+			t.Fatalf("emulate dark scheme: %v", err)
+		}
+		tab.Do("show mining", chromedp.Click(chromedp.CSS(`#queries-body .query-pick[data-query="mining"]`)))
+		tab.WaitFor("its results", `document.body.dataset.inspected === "mining" && document.querySelectorAll("#results .hit").length > 0`)
+		tab.Do("top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		panelsFit(tab, "desktop, 30 days of all queries")
+		screenshot(tab, "admin-desktop-dark.png", false)
 	}
 }
 
@@ -384,6 +460,7 @@ func TestBrowserAdminPhone(t *testing.T) {
 	tab.WaitFor("its results", fmt.Sprintf(`document.body.dataset.inspected === %q && document.querySelectorAll("#results .hit").length > 0`, long))
 	tab.Do("add synonym", chromedp.Click(chromedp.CSS("#add-from-query")))
 	noSideScroll("results and the form")
+	panelsFit(tab, "phone, results and the form")
 	// Buttons and links are big enough to hit with a thumb.
 	small := browsertest.Eval[[]string](tab, `[...document.querySelectorAll("#workspace button, #workspace label[for], header a, header button")].filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height < 24).map((el) => el.textContent.trim())`)
 	if len(small) != 0 {
@@ -409,7 +486,10 @@ func TestBrowserAdminHostileText(t *testing.T) {
 		case "/v1/analytics/summary":
 			body = map[string]any{"from": "2026-01-01", "to": "2026-01-07", "days": []any{}, "totals": map[string]any{"searches": 1}}
 		case "/v1/analytics/queries":
-			body = map[string]any{"queries": []map[string]any{{"query": hostile, "count": 1, "zero_results": 1, "last_seen": hostile}}, "total": 1}
+			body = map[string]any{"queries": []map[string]any{
+				{"query": hostile, "count": 1, "zero_results": 1, "last_seen": hostile},
+				{"query": strings.Repeat("long", 80), "count": 1, "zero_results": 1},
+			}, "total": 2}
 		case "/v1/synonyms":
 			body = map[string]any{"synonyms": []map[string]any{{"id": "x", "root": hostile, "synonyms": []string{hostile}}}, "total": 1}
 		case "/v1/search":
@@ -441,7 +521,8 @@ func TestBrowserAdminHostileText(t *testing.T) {
 		t.Errorf("%d script or img elements made from API text", n)
 	}
 	s := adminNow(tab)
-	if len(s.Rows) != 1 || !strings.HasPrefix(s.Rows[0], hostile+" | ") || s.Titles[0] != "T"+hostile || !strings.Contains(s.Synonyms[0], hostile+" → "+hostile) {
+	panelsFit(tab, "a long query")
+	if len(s.Rows) != 2 || !strings.HasPrefix(s.Rows[0], hostile+" | ") || s.Titles[0] != "T"+hostile || !strings.Contains(s.Synonyms[0], hostile+" → "+hostile) {
 		t.Errorf("the page does not show the characters: rows %q titles %q synonyms %q", s.Rows, s.Titles, s.Synonyms)
 	}
 	if got := browsertest.Eval[string](tab, `document.querySelector("#syn-root").value`); got != hostile {

@@ -125,7 +125,7 @@
   }
   function formatWhen(stamp) {
     const t = Date.parse(stamp);
-    return Number.isNaN(t) ? String(stamp || "") : whenFormat.format(t) + " UTC";
+    return Number.isNaN(t) ? String(stamp || "") : whenFormat.format(t);
   }
 
   // ---- The API ------------------------------------------------------------
