@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -575,4 +576,77 @@ func TestBrowserAdminSynonymErrors(t *testing.T) {
 		t.Errorf("terms field aria-invalid = %q after the API refused a term", got)
 	}
 	fmt.Printf("PASS admin: a refused set shows the API's message %q\n", want)
+}
+
+// TestBrowserAdminReadsItsWrites: in replicated mode a write answers with
+// its Search-Seq, and the page's next reads ask for it (min_seq), so a
+// replica behind a load balancer that has not applied the new set yet waits
+// for it rather than showing the old results. The key travels in the
+// Authorization header only, never in an address.
+func TestBrowserAdminReadsItsWrites(t *testing.T) {
+	page := web.Handler()
+	var mu sync.Mutex
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/admin" || strings.HasPrefix(r.URL.Path, "/static/") {
+			page.ServeHTTP(w, r)
+			return
+		}
+		mu.Lock()
+		calls = append(calls, r.Method+" "+r.URL.RequestURI()+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		var body any
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/v1/analytics/"):
+			body = map[string]any{"queries": []any{}, "total": 0, "days": []any{}, "totals": map[string]any{}}
+		case r.URL.Path == "/v1/synonyms":
+			body = map[string]any{"synonyms": []any{}, "total": 0}
+		case r.URL.Path == "/v1/synonyms/gig" && r.Method == http.MethodPut:
+			w.Header().Set("Search-Seq", "42")
+			body = map[string]any{"id": "gig", "synonyms": []string{"gig", "platform work"}}
+		case r.URL.Path == "/v1/search":
+			body = map[string]any{"total": 1, "hits": []map[string]any{{"id": "p", "kind": "project", "title": "Platform work"}}}
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(body)
+	}))
+	t.Cleanup(srv.Close)
+
+	tab := browsertest.New(t, 1280, 900, 30*time.Second)
+	defer tab.CheckConsole()
+	tab.Do("open /admin", chromedp.Navigate(srv.URL+"/admin"))
+	tab.WaitFor("the key form", `document.body.dataset.view === "key"`)
+	tab.Do("type a key", chromedp.SendKeys(chromedp.CSS("#key"), "k-123"+kb.Enter))
+	waitLists(tab, "all:7")
+	tab.Do("fill the form and Enter",
+		chromedp.SendKeys(chromedp.CSS("#syn-root"), "gig"),
+		chromedp.SendKeys(chromedp.CSS("#syn-terms"), "platform work"+kb.Enter))
+	tab.WaitFor("the new results", `/now finds 1 result\./.test(document.querySelector("#syn-status").textContent) && document.body.dataset.synonyms !== undefined`)
+
+	mu.Lock()
+	defer mu.Unlock()
+	var got []string
+	for _, c := range calls {
+		if !strings.HasPrefix(c, "GET /v1/analytics/") {
+			got = append(got, c)
+		}
+	}
+	want := []string{
+		"GET /v1/synonyms Bearer k-123",
+		"PUT /v1/synonyms/gig Bearer k-123",
+		"GET /v1/synonyms?min_seq=42 Bearer k-123",
+		"GET /v1/search?q=gig&analytics=false&min_seq=42 Bearer k-123",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests after the write (-want +got):\n%s", diff)
+	}
+	for _, c := range calls {
+		if strings.Contains(strings.Fields(c)[1], "k-123") {
+			t.Errorf("the key is in an address: %s", c)
+		}
+	}
+	fmt.Println("PASS admin: the reads after a write name its Search-Seq; the key only in the Authorization header")
 }

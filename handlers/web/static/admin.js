@@ -141,6 +141,16 @@
   let key = "";
   try { key = sessionStorage.getItem(KEY_STORAGE) || ""; } catch { key = ""; }
 
+  // In replicated mode a write answers with the log sequence it became
+  // (Search-Seq), and the next read names it (min_seq) so that whichever
+  // replica answers has applied the editor's own change; a single node
+  // sends no such header and the reads go without.
+  let minSeq = 0;
+  const afterWrites = (params) => {
+    if (minSeq > 0) params.set("min_seq", String(minSeq));
+    return params;
+  };
+
   // api calls the service and returns the decoded JSON body, or throws an
   // APIError carrying the envelope's message. A 401 also takes the page back
   // to the key form, since nothing else can work until the key is right.
@@ -159,6 +169,8 @@
     } catch {
       throw new APIError(0, "unreachable", "Cannot reach the search service. Check that it is running, then retry.");
     }
+    const seq = Number(res.headers.get("Search-Seq"));
+    if (Number.isSafeInteger(seq) && seq > minSeq) minSeq = seq;
     let data = null;
     try { data = await res.json(); } catch { data = null; }
     const e = data && data.error;
@@ -377,7 +389,7 @@
     delete document.body.dataset.inspected;
     let body;
     try {
-      body = await api("GET", `/v1/search?${new URLSearchParams({ q, analytics: "false" })}`);
+      body = await api("GET", `/v1/search?${afterWrites(new URLSearchParams({ q, analytics: "false" }))}`);
     } catch (err) {
       if (seq !== inspectSeq) return null;
       results.removeAttribute("aria-busy");
@@ -558,7 +570,8 @@
     const seq = ++synonymsSeq;
     let body;
     try {
-      body = await api("GET", "/v1/synonyms");
+      const params = afterWrites(new URLSearchParams()).toString();
+      body = await api("GET", "/v1/synonyms" + (params ? "?" + params : ""));
     } catch (err) {
       if (seq !== synonymsSeq || !key) return;
       show(synListError, errorText(err));
