@@ -621,6 +621,22 @@ func TestBrowserAdminReadsItsWrites(t *testing.T) {
 	tab.WaitFor("the key form", `document.body.dataset.view === "key"`)
 	tab.Do("type a key", chromedp.SendKeys(chromedp.CSS("#key"), "k-123"+kb.Enter))
 	waitLists(tab, "all:7")
+	// The id a set is saved under comes from its first term.
+	for _, test := range []struct{ term, id string }{
+		{"Forced Labour", "forced-labour"},
+		{"  trabajo infantil / niñez ", "trabajo-infantil-ninez"},
+		{"C-189", "c-189"},
+		{strings.Repeat("ab ", 40), strings.TrimSuffix(strings.Repeat("ab-", 21), "-")},
+		{strings.Repeat("x", 70), strings.Repeat("x", 64)},
+		{"工作", "set-"},
+	} {
+		tab.Do("type "+test.term, chromedp.SetValue(chromedp.CSS("#syn-root"), test.term), chromedp.Evaluate[chromedp.Void](`document.querySelector("#syn-root").dispatchEvent(new Event("input"))`))
+		line := browsertest.Eval[string](tab, `document.querySelector("#syn-id").textContent`)
+		if !strings.HasPrefix(line, "Saved as “"+test.id) || test.id != "set-" && line != "Saved as “"+test.id+"”." {
+			t.Errorf("first term %q: %q, want the id %q", test.term, line, test.id)
+		}
+	}
+	tab.Do("clear", chromedp.Click(chromedp.CSS("#syn-clear")))
 	tab.Do("fill the form and Enter",
 		chromedp.SendKeys(chromedp.CSS("#syn-root"), "gig"),
 		chromedp.SendKeys(chromedp.CSS("#syn-terms"), "platform work"+kb.Enter))

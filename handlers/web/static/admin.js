@@ -25,7 +25,7 @@
     relaxed: "Queries only partly matched",
     no_clicks: "Queries without a click",
   };
-  // The longest id the page derives; the API checks its own bounds.
+  // The longest id the API takes.
   const MAX_ID = 64;
 
   const $ = (id) => document.getElementById(id);
@@ -453,11 +453,18 @@
   }
 
   // slug derives a set's id from its root or first term: lower case,
-  // accents dropped, anything but letters and digits a single hyphen. A term
-  // with no Latin letter or digit gets an id from a hash of its text.
+  // accents dropped, anything but letters and digits a single hyphen, at
+  // most MAX_ID long (the API's bound). A term with no Latin letter or digit
+  // gets an id from a hash of its text.
   function slug(term) {
-    const s = term.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, MAX_ID).replace(/-+$/, "");
+    let s = term.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    if (s.length > MAX_ID) {
+      // Cut at a word where there is one, so the id stays readable.
+      s = s.slice(0, MAX_ID + 1);
+      const cut = s.lastIndexOf("-");
+      s = cut > 0 ? s.slice(0, cut) : s.slice(0, MAX_ID);
+    }
     if (s) return s;
     let hash = 0x811c9dc5;
     for (const c of term) {
@@ -609,28 +616,29 @@
     // Deleting asks once, in place: both answers are buttons, focus starts
     // on Cancel so a second Enter does no harm, Tab reaches Delete, and
     // Escape steps back.
-    const confirming = () => {
-      const cancel = h("button", { type: "button", class: "btn btn-ghost syn-cancel", onclick: () => { idle(); actions.querySelector("button").focus(); } }, "Cancel");
-      const yes = h("button", {
-        type: "button", class: "btn btn-danger syn-confirm", "aria-label": `Yes, delete synonym set ${set.id}`,
-        onclick: () => remove(set, item, actions),
-      }, "Delete");
-      actions.replaceChildren(h("span", { class: "syn-question" }, `Delete “${set.id}”?`), cancel, yes);
-      actions.addEventListener("keydown", escape);
-      cancel.focus();
-    };
-    const escape = (ev) => {
-      if (ev.key !== "Escape" || !actions.querySelector(".syn-cancel")) return;
-      ev.preventDefault();
-      actions.removeEventListener("keydown", escape);
+    const stepBack = () => {
       idle();
       actions.querySelector("button").focus();
     };
+    const confirming = () => {
+      const cancel = h("button", { type: "button", class: "btn btn-ghost syn-cancel", onclick: stepBack }, "Cancel");
+      const yes = h("button", {
+        type: "button", class: "btn btn-danger syn-confirm", "aria-label": `Yes, delete synonym set ${set.id}`,
+        onclick: () => remove(set, actions),
+      }, "Delete");
+      actions.replaceChildren(h("span", { class: "syn-question" }, `Delete “${set.id}”?`), cancel, yes);
+      cancel.focus();
+    };
+    actions.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Escape" || !actions.querySelector(".syn-cancel:not(:disabled)")) return;
+      ev.preventDefault();
+      stepBack();
+    });
     idle();
     return item;
   }
 
-  async function remove(set, item, actions) {
+  async function remove(set, actions) {
     for (const b of actions.querySelectorAll("button")) b.disabled = true;
     try {
       await api("DELETE", `/v1/synonyms/${encodeURIComponent(set.id)}`);
