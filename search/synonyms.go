@@ -109,24 +109,33 @@ func (e *Engine) compile(s SynonymSet) compiledSet {
 	}
 	s.Synonyms = terms
 	c := compiledSet{set: s}
-	add := func(from, to string) {
-		key := strings.Join(e.words(from), " ")
-		alt := strings.ToLower(to)
-		altKey := e.phraseKey(alt)
-		if key == "" || altKey == "" || altKey == e.phraseKey(strings.ToLower(from)) {
+	// Each term is analysed once: as a phrase looked up (its words) and as
+	// an alternative matched (its phrase key).
+	type analysed struct{ term, key, alt, altKey string }
+	analyse := func(t string) analysed {
+		alt := strings.ToLower(t)
+		return analysed{term: t, key: strings.Join(e.words(t), " "), alt: alt, altKey: e.phraseKey(alt)}
+	}
+	add := func(from, to analysed) {
+		if from.key == "" || to.altKey == "" || to.altKey == from.altKey {
 			return
 		}
-		c.edges = append(c.edges, synonymEdge{key: key, alt: alt, altKey: altKey})
+		c.edges = append(c.edges, synonymEdge{key: from.key, alt: to.alt, altKey: to.altKey})
+	}
+	all := make([]analysed, len(terms))
+	for i, t := range terms {
+		all[i] = analyse(t)
 	}
 	if s.Root != "" {
-		for _, t := range terms {
-			add(s.Root, t)
+		root := analyse(s.Root)
+		for _, t := range all {
+			add(root, t)
 		}
 		return c
 	}
-	for _, from := range terms {
-		for _, to := range terms {
-			if from != to {
+	for i, from := range all {
+		for j, to := range all {
+			if i != j {
 				add(from, to)
 			}
 		}
