@@ -346,3 +346,58 @@ func TestSynonymSetsAppliedFromTheLog(t *testing.T) {
 		t.Errorf("AppliedSeq after a failed apply = %d, want 8", seq)
 	}
 }
+
+// TestSynonymSetCountAndSizeAreBounded fills the index through Apply, as
+// the log would (a logged set is applied as written), then a PUT past a
+// bound is refused.
+func TestSynonymSetCountAndSizeAreBounded(t *testing.T) {
+	ctx := context.Background()
+	fill := func(t *testing.T, e *search.Engine, n int, set func(i int) search.SynonymSet) {
+		t.Helper()
+		ops := make([]index.Op, n)
+		for i := range ops {
+			s := set(i)
+			v, err := search.EncodeSynonymSet(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops[i] = index.Op{ID: s.ID, Kind: index.OpSynonymSet, Value: v}
+		}
+		if err := e.Apply(ops, 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(e.SynonymSets()); got != n {
+			t.Fatalf("%d sets applied, want %d", got, n)
+		}
+	}
+	t.Run("count", func(t *testing.T) {
+		_, e := mustSynonymEngine(t, "", search.Options{})
+		fill(t, e, search.MaxSynonymSets, func(i int) search.SynonymSet {
+			return search.SynonymSet{ID: fmt.Sprintf("s%d", i), Synonyms: []string{fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i)}}
+		})
+		_, err := e.PutSynonymSet(ctx, search.SynonymSet{ID: "one-more", Synonyms: []string{"x1", "y1"}})
+		want := "too many synonym sets: the index holds the most it may, 10000; delete one or add these terms to an existing set"
+		if err == nil || err.Error() != want {
+			t.Errorf("one set more = %v, want %q", err, want)
+		}
+		// Replacing a set is no new set.
+		if _, err := e.PutSynonymSet(ctx, search.SynonymSet{ID: "s7", Synonyms: []string{"x1", "y1"}}); err != nil {
+			t.Errorf("replacing a set at the bound: %v", err)
+		}
+	})
+	t.Run("size", func(t *testing.T) {
+		_, e := mustSynonymEngine(t, "", search.Options{})
+		// 360 sets of 32 terms of about 95 bytes: about 1.14 MB.
+		fill(t, e, 360, func(i int) search.SynonymSet {
+			terms := make([]string, search.MaxSynonymTerms)
+			for j := range terms {
+				terms[j] = fmt.Sprintf("w%d%s%d", i, strings.Repeat("x", 90), j)
+			}
+			return search.SynonymSet{ID: fmt.Sprintf("s%d", i), Synonyms: terms}
+		})
+		_, err := e.PutSynonymSet(ctx, search.SynonymSet{ID: "small", Synonyms: []string{"x1", "y1"}})
+		if err == nil || !strings.Contains(err.Error(), "more than 1048576: delete sets no longer needed") {
+			t.Errorf("a set past 1 MiB in all = %v, want the size refusal", err)
+		}
+	})
+}
