@@ -401,3 +401,44 @@ func TestSynonymSetCountAndSizeAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestAnEditorSynonymRanksAsASeedSynonym: the same pair as a seed synonym
+// and as an editor's set gives the same hits and scores, and an editor's
+// set over a translation ranks it as a synonym, not a translation.
+func TestAnEditorSynonymRanksAsASeedSynonym(t *testing.T) {
+	ctx := context.Background()
+	scores := func(opts search.Options, sets ...search.SynonymSet) []string {
+		t.Helper()
+		_, e := mustSynonymEngine(t, "", opts)
+		docs := append(synonymDocs(), index.Document{ID: "both", Kind: index.KindProject, Title: "Kids and children", Description: "Children."})
+		if err := e.Upsert(ctx, docs); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range sets {
+			if _, err := e.PutSynonymSet(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := mustSearch(t, e, search.Request{Query: "kids", Facets: []string{}})
+		var out []string
+		for _, h := range res.Hits {
+			out = append(out, fmt.Sprintf("%s %.6f", h.ID, h.Score))
+		}
+		return out
+	}
+	kids := search.SynonymSet{ID: "kids", Root: "kids", Synonyms: []string{"children"}}
+	seed := scores(search.Options{Synonyms: map[string][]string{"kids": {"children"}}})
+	if len(seed) != 3 {
+		t.Fatalf("seed synonym: hits %q, want kids, both and children", seed)
+	}
+	if diff := cmp.Diff(seed, scores(search.Options{}, kids)); diff != "" {
+		t.Errorf("editor's set vs seed synonym (-seed +editor):\n%s", diff)
+	}
+	translated := search.Options{Translations: map[string][]string{"kids": {"children"}}}
+	if diff := cmp.Diff(seed, scores(translated)); diff == "" {
+		t.Fatal("a translation ranks as a synonym: the test cannot tell them apart")
+	}
+	if diff := cmp.Diff(seed, scores(translated, kids)); diff != "" {
+		t.Errorf("editor's set over a translation vs seed synonym (-seed +editor):\n%s", diff)
+	}
+}
