@@ -116,8 +116,8 @@ func (e *Engine) NeedsReplay() bool { return e.ix.MappingOutdated() }
 // Replay rebuilds the index from the log: a new generation is filled from
 // src beside the live one, which keeps serving, and swapped in once src is
 // done; the learned acronyms, the editors' synonym sets the log holds and
-// the last sequence go in with it. On error
-// the live index is untouched. Writes wait while it runs.
+// the last sequence go in with it. On error the live index is untouched.
+// Writes wait while it runs.
 func (e *Engine) Replay(ctx context.Context, src ReplaySource) (uint64, error) {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
@@ -153,10 +153,11 @@ func (e *Engine) Replay(ctx context.Context, src ReplaySource) (uint64, error) {
 		}
 		// Written even when empty: the log, not the old generation, says
 		// which sets there are.
-		var err2 error
-		if internal[index.KeySynonymSets], err2 = encodeSynonyms(sets); err2 != nil {
-			return err2
+		encoded, err := encodeSynonyms(sets)
+		if err != nil {
+			return err
 		}
+		internal[index.KeySynonymSets] = encoded
 		return b.Apply(nil, internal, last)
 	})
 	if err != nil {
