@@ -81,6 +81,9 @@ type Config struct {
 	// ConsistencyTimeout bounds a read's wait for min_seq; 0 =
 	// DefaultConsistencyTimeout.
 	ConsistencyTimeout time.Duration
+	// Synonyms keeps the editors' synonym sets of /v1/synonyms; nil: the
+	// Engine's, when it keeps them (*search.Engine does).
+	Synonyms SynonymStore
 }
 
 type server struct {
@@ -96,6 +99,8 @@ type server struct {
 	// replicator is nil on a single node.
 	replicator         Replicator
 	consistencyTimeout time.Duration
+	// synonyms is nil when the service keeps none (a test's fake engine).
+	synonyms SynonymStore
 }
 
 // New builds the service's HTTP handler and registers its metrics on
@@ -139,6 +144,10 @@ func New(cfg Config) (http.Handler, error) {
 
 		replicator:         cfg.Replicator,
 		consistencyTimeout: cfg.ConsistencyTimeout,
+		synonyms:           cfg.Synonyms,
+	}
+	if s.synonyms == nil {
+		s.synonyms, _ = cfg.Engine.(SynonymStore)
 	}
 	s.cors.replicated = cfg.Replicator != nil
 	metricsHandler := promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{

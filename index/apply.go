@@ -15,12 +15,26 @@ import (
 // sequence matches its content, and the log is replayed from there.
 const keyAppliedSeq = "applied_seq"
 
-// Op is one document write of a replicated log entry: an upsert of Doc, or
-// a delete of ID when Doc is nil.
+// Op is one write of a replicated log entry. Of the zero Kind, a
+// document's: an upsert of Doc, or a delete of ID when Doc is nil. Of Kind
+// OpSynonymSet, an editors' synonym set's: Value is the set as the engine
+// encodes it, nil to delete the set ID. The engine turns those into the
+// internal value KeySynonymSets of the same batch, so Apply refuses them.
 type Op struct {
-	ID  string
-	Doc *Document
+	ID    string
+	Doc   *Document
+	Kind  OpKind
+	Value []byte
 }
+
+// OpKind says what an Op writes.
+type OpKind uint8
+
+// Kinds of Op.
+const (
+	OpDocument OpKind = iota
+	OpSynonymSet
+)
 
 // Apply writes ops in order (a later op on the same id wins), the values in
 // internal, and seq as the applied sequence, all in one batch. It returns
@@ -40,6 +54,9 @@ func (ix *Index) applyInto(target bleve.Index, ops []Op, internal map[string][]b
 	b := target.NewBatch()
 	docs, deletes := 0, 0
 	for _, op := range ops {
+		if op.Kind != OpDocument {
+			return fmt.Errorf("apply log entries up to %d: operation on %q is of kind %d, not a document's; the engine applies it", seq, op.ID, op.Kind)
+		}
 		if op.Doc == nil {
 			b.Delete(op.ID)
 			deletes++

@@ -291,6 +291,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			logger.Error("close index", slog.String("error", err.Error()))
 		}
 	}()
+	if err := ix.KeptProblem(); err != nil {
+		logger.Warn("the editors' synonym sets of the index being rebuilt cannot be read; the rebuilt index will not have them",
+			slog.String("error", err.Error()))
+	}
 	engine, err := seedengine.New(ix, search.Options{ResponseCache: cfg.responseCache, Registerer: reg, RebuildWriters: plan.Writers})
 	if err != nil {
 		return err
