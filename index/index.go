@@ -468,26 +468,15 @@ func (ix *Index) split(docs []Document) [][]Document {
 }
 
 func (ix *Index) batchInto(target bleve.Index, docs []Document, deletes []string) error {
-	start := time.Now()
-	b := target.NewBatch()
+	ops := make([]Op, 0, len(docs)+len(deletes))
 	for i := range docs {
-		doc, err := ix.builder.build(&docs[i])
-		if err != nil {
-			return err
-		}
-		if err := b.IndexAdvanced(doc); err != nil {
-			return fmt.Errorf("index document %q: %w", docs[i].ID, err)
-		}
+		ops = append(ops, Op{ID: docs[i].ID, Doc: &docs[i]})
 	}
 	for _, id := range deletes {
-		b.Delete(id)
+		ops = append(ops, Op{ID: id})
 	}
-	if err := target.Batch(b); err != nil {
-		return fmt.Errorf("write batch of %d documents: %w", len(docs)+len(deletes), err)
-	}
-	ix.generation.Add(1)
-	if ix.opts.OnBatch != nil {
-		ix.opts.OnBatch(time.Since(start), len(docs), len(deletes))
+	if err := ix.writeBatch(target, ops, nil); err != nil {
+		return fmt.Errorf("write batch of %d documents: %w", len(ops), err)
 	}
 	return nil
 }
