@@ -78,11 +78,11 @@ func (m *memBackend) write(batch map[dayQuery]Counts, keepFrom string, maxQuerie
 		c, ok := qs[k.query]
 		if !ok && len(qs) >= maxQueries {
 			o := m.other[k.day]
-			o.add(batch[k])
+			o.Add(batch[k])
 			m.other[k.day] = o
 			continue
 		}
-		c.add(batch[k])
+		c.Add(batch[k])
 		qs[k.query] = c
 	}
 	return nil
@@ -220,7 +220,7 @@ func (b *boltBackend) write(batch map[dayQuery]Counts, keepFrom string, maxQueri
 				}
 			}
 			b.distinct[k.day] = n
-			prev.add(batch[k])
+			prev.Add(batch[k])
 			if err := target.Put(key, encodeCounts(prev)); err != nil {
 				return err
 			}

@@ -72,7 +72,7 @@ func (s *Store) Queries(from, to time.Time, filter Filter, limit int) ([]QuerySt
 	sums := map[string]Counts{}
 	err := s.backend.scan(day(from), day(to), func(_, q string, c Counts) {
 		sum := sums[q]
-		sum.add(c)
+		sum.Add(c)
 		sums[q] = sum
 	})
 	if err != nil {
@@ -124,15 +124,15 @@ func (s *Store) Summary(from, to time.Time) ([]DayStats, error) {
 	}
 	if err := s.backend.scan(day(from), day(to), func(d, _ string, c Counts) {
 		if ds := byDay[d]; ds != nil {
-			ds.Total.add(c)
+			ds.Total.Add(c)
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("read analytics: %w", err)
 	}
 	if err := s.backend.scanOther(day(from), day(to), func(d string, c Counts) {
 		if ds := byDay[d]; ds != nil {
-			ds.Total.add(c)
-			ds.Other.add(c)
+			ds.Total.Add(c)
+			ds.Other.Add(c)
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("read analytics: %w", err)

@@ -96,7 +96,8 @@ type Counts struct {
 	LastSeen time.Time
 }
 
-func (c *Counts) add(o Counts) {
+// Add adds o to c; the later LastSeen wins.
+func (c *Counts) Add(o Counts) {
 	c.Searches += o.Searches
 	c.ZeroResults += o.ZeroResults
 	c.Relaxed += o.Relaxed
@@ -413,7 +414,7 @@ func (s *Store) commit(rec *record) {
 
 func (s *Store) addDelta(key dayQuery, c Counts) {
 	d := s.delta[key]
-	d.add(c)
+	d.Add(c)
 	s.delta[key] = d
 }
 
