@@ -220,17 +220,8 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
-// InMemory says the counts are lost on restart.
-func (s *Store) InMemory() bool { return s.opts.Path == "" }
-
-// Path is the store's file, "" in memory.
-func (s *Store) Path() string { return s.opts.Path }
-
 // Days is how many days are kept.
 func (s *Store) Days() int { return s.opts.Days }
-
-// MaxQueriesPerDay is the bound on distinct queries per day.
-func (s *Store) MaxQueriesPerDay() int { return s.opts.MaxQueriesPerDay }
 
 func (s *Store) flushLoop() {
 	defer close(s.done)

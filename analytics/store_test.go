@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -373,5 +374,55 @@ func TestEncodeCounts(t *testing.T) {
 	}
 	if _, ok := decodeCounts([]byte{0xff}); ok {
 		t.Error("damaged bytes decoded")
+	}
+}
+
+// TestConcurrentUse records, clicks and reads from several goroutines
+// while the flush loop writes every millisecond (run under -race), and
+// loses no count.
+func TestConcurrentUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "analytics.db")
+	s, err := Open(Options{Path: path, FlushInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 200
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			session := ""
+			if w%2 == 0 {
+				session = fmt.Sprintf("worker-%04d", w)
+			}
+			for i := range each {
+				// No query is a prefix of the next, so none folds.
+				id := s.Record(Search{Query: fmt.Sprintf("w%d q%04d", w, i), Session: session, Hits: uint64(i % 3)})
+				if i%10 == 0 {
+					s.Click(id, "doc", 1)
+				}
+				if i%50 == 0 {
+					if _, _, err := s.Queries(s.Today(), s.Today(), FilterNoClicks, 5); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, Options{Path: path})
+	days, err := s.Summary(s.Today(), s.Today())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Counts{Searches: workers * each, ZeroResults: workers * 67, ClickedSearches: workers * 20, Clicks: workers * 20}
+	got := days[0].Total
+	got.LastSeen = time.Time{}
+	if got != want {
+		t.Errorf("totals %+v, want %+v", got, want)
 	}
 }
