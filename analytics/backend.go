@@ -143,6 +143,9 @@ func openBolt(path string) (b *boltBackend, err error) {
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("open analytics %s: another process holds it (another searchd on the same index?)", path)
 	}
+	if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrChecksum) || errors.Is(err, bolt.ErrVersionMismatch) {
+		return nil, fmt.Errorf("open analytics %s: %w: it is not a query-analytics file or it is damaged; move it away to start counting afresh", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open analytics %s: %w", path, err)
 	}

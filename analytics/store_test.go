@@ -1,8 +1,11 @@
 package analytics
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -357,8 +360,15 @@ func TestOpenRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := Open(Options{Path: path}); err == nil {
-		t.Error("a file another store holds opened twice")
+	if _, err := Open(Options{Path: path}); err == nil || !strings.Contains(err.Error(), "another process holds it") {
+		t.Errorf("a file another store holds: %v", err)
+	}
+	junk := filepath.Join(dir, "junk.db")
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("not bolt "), 1000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(Options{Path: junk}); err == nil || !strings.Contains(err.Error(), "move it away") {
+		t.Errorf("a file that is not bbolt: %v", err)
 	}
 }
 
