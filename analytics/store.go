@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
@@ -37,8 +38,9 @@ const (
 	// with a new session counts at once, as one without a session does.
 	maxSessions = 100000
 	// maxClicksPerSearch bounds the distinct documents one search's clicks
-	// are counted for, so a script cannot inflate one query's clicks.
-	maxClicksPerSearch = 50
+	// are counted for, so a script cannot inflate one query's clicks (a
+	// page of results is at most 100 hits; visitors open a few).
+	maxClicksPerSearch = 20
 	dayLayout          = "2006-01-02"
 )
 
@@ -144,9 +146,11 @@ type record struct {
 	relaxed bool
 	// committed is set once the search is in delta.
 	committed bool
-	// clicked lists the documents clicked, for the repeat check; clicks
-	// made before the record is committed wait in it.
-	clicked []string
+	// clicked lists hashes of the documents clicked, for the repeat
+	// check: 8 bytes each, whatever the id's length, so the ids kept for
+	// clicks stay small in memory. Clicks made before the record is
+	// committed wait in it.
+	clicked []uint64
 }
 
 // pending is a session's search waiting for the fold window to pass.
@@ -352,8 +356,9 @@ func (s *Store) Click(queryID, documentID string, position int) (counted bool, r
 		s.metrics.events.WithLabelValues(ReasonUnknownQuery).Inc()
 		return false, ReasonUnknownQuery
 	}
+	doc := hashID(documentID)
 	for _, d := range rec.clicked {
-		if d == documentID {
+		if d == doc {
 			s.metrics.events.WithLabelValues(ReasonRepeat).Inc()
 			return false, ReasonRepeat
 		}
@@ -362,7 +367,7 @@ func (s *Store) Click(queryID, documentID string, position int) (counted bool, r
 		s.metrics.events.WithLabelValues(ReasonTooMany).Inc()
 		return false, ReasonTooMany
 	}
-	rec.clicked = append(rec.clicked, documentID)
+	rec.clicked = append(rec.clicked, doc)
 	s.metrics.events.WithLabelValues("counted").Inc()
 	s.metrics.position.Observe(float64(position))
 	if rec.committed {
@@ -479,6 +484,12 @@ func (s *Store) flush() error {
 // firstDay is the oldest day kept on the day of now.
 func (s *Store) firstDay(now time.Time) string {
 	return now.UTC().AddDate(0, 0, -(s.opts.Days - 1)).Format(dayLayout)
+}
+
+func hashID(id string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	return h.Sum64()
 }
 
 func newID() string {

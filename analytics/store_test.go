@@ -436,3 +436,20 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("totals %+v, want %+v", got, want)
 	}
 }
+
+// A script cannot inflate one search's clicks beyond the bound.
+func TestClicksPerSearchBounded(t *testing.T) {
+	s := mustOpen(t, Options{Now: (&clock{t: start}).now})
+	id := s.Record(Search{Query: "mining", Hits: 5})
+	for i := range maxClicksPerSearch {
+		if ok, reason := s.Click(id, fmt.Sprintf("doc-%d", i), i+1); !ok {
+			t.Fatalf("click %d: %s", i+1, reason)
+		}
+	}
+	if ok, reason := s.Click(id, "one-more", 1); ok || reason != ReasonTooMany {
+		t.Errorf("click past the bound = %v %s, want %s", ok, reason, ReasonTooMany)
+	}
+	if diff := cmp.Diff(map[string]row{"mining": {Searches: 1, Clicked: 1, Clicks: maxClicksPerSearch}}, counted(t, s)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
