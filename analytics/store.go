@@ -125,7 +125,8 @@ type Store struct {
 	closed   bool
 	sessions map[string]*pending
 	ids      map[string]*record
-	idOrder  []issued // oldest first
+	idOrder  []issued // oldest first, from idHead on
+	idHead   int
 	delta    map[dayQuery]Counts
 
 	stop chan struct{}
@@ -423,13 +424,16 @@ func (s *Store) issue(id string, rec *record, now time.Time) {
 }
 
 func (s *Store) dropIDs(now time.Time) {
-	n := 0
-	for n < len(s.idOrder) && (len(s.idOrder)-n > s.opts.MaxIDs || now.Sub(s.idOrder[n].at) >= s.opts.IDLifetime) {
-		delete(s.ids, s.idOrder[n].id)
-		n++
+	for s.idHead < len(s.idOrder) && (len(s.idOrder)-s.idHead > s.opts.MaxIDs || now.Sub(s.idOrder[s.idHead].at) >= s.opts.IDLifetime) {
+		delete(s.ids, s.idOrder[s.idHead].id)
+		s.idOrder[s.idHead] = issued{}
+		s.idHead++
 	}
-	if n > 0 {
-		s.idOrder = append(s.idOrder[:0:0], s.idOrder[n:]...)
+	// The dropped front is given back once it is half the slice, so each
+	// id is copied at most once on average.
+	if s.idHead > 0 && s.idHead >= len(s.idOrder)/2 {
+		s.idOrder = append(s.idOrder[:0:0], s.idOrder[s.idHead:]...)
+		s.idHead = 0
 	}
 }
 
