@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/testkit"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -34,16 +35,8 @@ func synonymDocs() []index.Document {
 
 func mustSynonymEngine(tb testing.TB, dir string, opts search.Options) (*index.Index, *search.Engine) {
 	tb.Helper()
-	ix, err := index.Open(dir, index.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = ix.Close() })
 	opts.ResponseCache = search.DefaultResponseCache
-	e, err := search.New(ix, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	e, ix := testkit.New(tb, testkit.Engine{Dir: dir, Search: opts})
 	return ix, e
 }
 

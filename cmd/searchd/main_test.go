@@ -20,31 +20,14 @@ import (
 
 	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/testkit"
 	"github.com/mpower/labor-search/search"
 )
-
-// lockedBuffer is the service's stdout, written by its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // service is a running searchd started by mustRun.
 type service struct {
 	base   string
-	stdout *lockedBuffer
+	stdout *testkit.SyncBuffer
 	stop   func() error // cancels the context and returns what run returned
 }
 
@@ -53,7 +36,7 @@ type service struct {
 func mustRun(tb testing.TB, args []string, env map[string]string) *service {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &lockedBuffer{}
+	out := &testkit.SyncBuffer{}
 	addrs := make(chan string, 1)
 	done := make(chan error, 1)
 	args = append([]string{"-addr", "127.0.0.1:0"}, args...)
