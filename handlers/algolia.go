@@ -162,7 +162,11 @@ func (s *server) runAlgolia(r *http.Request, queries []*algoliaQuery) ([]any, er
 			continue
 		}
 		answers[i] = resp
-		results[i] = q.result(resp, resp.Total, resp.TookMs)
+		res := q.result(resp, resp.Total, resp.TookMs)
+		if id := s.recordAlgolia(q, resp); id != "" && q.clickAnalytics {
+			res.QueryID = id
+		}
+		results[i] = res
 		if !info.hasHits {
 			info.hits, info.hasHits = resp.Total, true
 		}
@@ -183,6 +187,15 @@ func (s *server) algoliaSearch(ctx context.Context, q *algoliaQuery) (*search.Re
 		return nil, fmt.Errorf("algolia query: %w", err)
 	}
 	return resp, nil
+}
+
+// recordAlgolia counts a visitor's query: not InstantSearch's helper
+// queries (analytics off, counts only, facet values), not a later page.
+func (s *server) recordAlgolia(q *algoliaQuery, resp *search.Response) string {
+	if !q.analytics || q.facetSearch || q.beyond {
+		return ""
+	}
+	return s.record(search.Request{Query: q.req.Query, Page: q.page + 1}, resp, tracking{session: q.session})
 }
 
 // answeredBy finds an earlier query whose answer also answers q, and the

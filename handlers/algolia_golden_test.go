@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -16,10 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/internal/testkit"
 	"github.com/mpower/labor-search/search"
-	"github.com/mpower/labor-search/seeds"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden answers under testdata/ from what the handlers answer now")
@@ -55,22 +52,10 @@ func mustSeedEngine(tb testing.TB) *search.Engine {
 // mustSeedEngineOn is mustSeedEngine with its metrics registered on reg.
 func mustSeedEngineOn(tb testing.TB, reg prometheus.Registerer) *search.Engine {
 	tb.Helper()
-	ix, err := index.Open("", index.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = ix.Close() })
-	eng, err := seedengine.New(ix, search.Options{Now: func() time.Time { return testNow }, Registerer: reg})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	docs, err := seeds.Documents()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := eng.Upsert(context.Background(), docs); err != nil {
-		tb.Fatal(err)
-	}
+	eng, _ := testkit.New(tb, testkit.Engine{
+		Seeded: true, SeedDocuments: true,
+		Search: search.Options{Now: func() time.Time { return testNow }, Registerer: reg},
+	})
 	return eng
 }
 

@@ -142,9 +142,14 @@ type algoliaQuery struct {
 	// analytics is false for what is not a visitor's search: a query sent
 	// with analytics:false, a counts-only query (InstantSearch's extra
 	// per-facet queries), a facet-value search. Such queries are left out
-	// of the search metrics (hits, zero results, did you mean) and of any
-	// query log.
+	// of the search metrics (hits, zero results, did you mean) and of
+	// query analytics.
 	analytics bool
+	// clickAnalytics asks for the answer's queryID, which click events
+	// name; session is the userToken when it is a token a page makes,
+	// for search-as-you-type folding.
+	clickAnalytics bool
+	session        string
 }
 
 // parseAlgoliaBatch reads the body of POST /1/indexes/*/queries: Algolia's
@@ -320,6 +325,14 @@ func (p algoliaParams) query(index, facet string) (*algoliaQuery, error) {
 		return nil, err
 	}
 	q.analytics = analytics && q.hitsPerPage > 0
+	if q.clickAnalytics, err = p.boolean("clickAnalytics", false); err != nil {
+		return nil, err
+	}
+	// Any userToken is accepted, as Algolia accepts it; only one shaped
+	// like the page's session tokens folds keystrokes.
+	if token, err := p.str("userToken", ""); err == nil && isToken(token, minSessionLength, maxSessionLength) {
+		q.session = token
+	}
 	if facet != "" {
 		if err := p.facetSearch(q, facet); err != nil {
 			return nil, err

@@ -34,6 +34,9 @@ type algoliaResult struct {
 	Facets                map[string]map[string]int `json:"facets,omitempty"`
 	DidYouMean            string                    `json:"did_you_mean,omitempty"`
 	Relaxed               *search.Relaxed           `json:"relaxed,omitempty"`
+	// QueryID names a counted search for click events, when the query
+	// asked with clickAnalytics (Algolia's name and behaviour).
+	QueryID string `json:"queryID,omitempty"`
 }
 
 // algoliaExhaustive is v5's form of the exhaustive flags. Every count the

@@ -115,6 +115,10 @@ func (s *server) searchGET(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	track, err := takeTracking(values)
+	if err != nil {
+		return nil, err
+	}
 	req, err := ParseSearchQuery(values, s.now())
 	if err != nil {
 		return nil, err
@@ -122,7 +126,7 @@ func (s *server) searchGET(r *http.Request) (*reply, error) {
 	if err := s.awaitSeq(r.Context(), minSeq); err != nil {
 		return nil, err
 	}
-	return s.runSearch(r, req)
+	return s.runSearch(r, req, track)
 }
 
 func (s *server) searchPOST(r *http.Request) (*reply, error) {
@@ -137,6 +141,10 @@ func (s *server) searchPOST(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	body, track, err := takeTrackingJSON(body)
+	if err != nil {
+		return nil, err
+	}
 	req, err := ParseSearchJSON(body, s.now())
 	if err != nil {
 		return nil, err
@@ -144,10 +152,10 @@ func (s *server) searchPOST(r *http.Request) (*reply, error) {
 	if err := s.awaitSeq(r.Context(), minSeq); err != nil {
 		return nil, err
 	}
-	return s.runSearch(r, req)
+	return s.runSearch(r, req, track)
 }
 
-func (s *server) runSearch(r *http.Request, req search.Request) (*reply, error) {
+func (s *server) runSearch(r *http.Request, req search.Request, track tracking) (*reply, error) {
 	resp, err := engineCall(s, r, func(ctx context.Context) (*search.Response, error) {
 		return s.engine.Search(ctx, req)
 	})
@@ -162,7 +170,7 @@ func (s *server) runSearch(r *http.Request, req search.Request) (*reply, error) 
 	if resp.Facets == nil {
 		resp.Facets = map[string][]search.FacetValue{}
 	}
-	return ok(resp), nil
+	return ok(searchReply{Response: resp, QueryID: s.record(req, resp, track)}), nil
 }
 
 func (s *server) suggest(r *http.Request) (*reply, error) {

@@ -27,6 +27,7 @@ const (
 	CodeInternal         = "internal"
 	CodeUnavailable      = "unavailable"
 	CodeNotCaughtUp      = "not_caught_up"
+	CodeInvalidSynonym   = "invalid_synonym"
 )
 
 // codeStatus is the one place a code becomes an HTTP status.
@@ -44,6 +45,7 @@ var codeStatus = map[string]int{
 	CodeInternal:         http.StatusInternalServerError,
 	CodeUnavailable:      http.StatusServiceUnavailable,
 	CodeNotCaughtUp:      http.StatusServiceUnavailable,
+	CodeInvalidSynonym:   http.StatusBadRequest,
 }
 
 // apiError is an error the client is meant to read. Anything else a handler
@@ -86,13 +88,18 @@ func classify(err error) (e *apiError, unexpected bool) {
 	var inv *search.InvalidError
 	var tooBig *http.MaxBytesError
 	var limit *search.LimitError
+	var badSynonym *search.SynonymError
 	switch {
 	case errors.As(err, &ae):
 		return ae, false
+	case errors.As(err, &badSynonym):
+		return newError(CodeInvalidSynonym, "%s", badSynonym.Err.Message), false
 	case errors.As(err, &inv):
 		return invalid("%s", inv.Message), false
 	case errors.Is(err, search.ErrNotFound):
 		return newError(CodeNotFound, "document not found"), false
+	case errors.Is(err, search.ErrSynonymNotFound):
+		return newError(CodeNotFound, "synonym set not found"), false
 	case errors.As(err, &limit):
 		return newError(CodeTooLarge, "%s", limit.Message), false
 	case errors.Is(err, search.ErrUnavailable):

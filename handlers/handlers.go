@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mpower/labor-search/analytics"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/search"
 )
@@ -81,6 +82,19 @@ type Config struct {
 	// ConsistencyTimeout bounds a read's wait for min_seq; 0 =
 	// DefaultConsistencyTimeout.
 	ConsistencyTimeout time.Duration
+	// Synonyms keeps the editors' synonym sets of /v1/synonyms; nil: the
+	// Engine's, when it keeps them (*search.Engine does).
+	Synonyms SynonymStore
+	// Analytics counts the searches visitors make and their clicks, and
+	// answers /v1/analytics/*. Nil turns query analytics off: no query_id,
+	// events are not counted, the reports answer 503. The caller closes it
+	// after the server has finished its requests.
+	Analytics *analytics.Store
+	// EventRate and EventBurst are WriteRate and WriteBurst for POST
+	// /v1/events, in a bucket of their own; 0 = the write defaults, a
+	// negative EventRate turns the limit off.
+	EventRate  float64
+	EventBurst int
 }
 
 type server struct {
@@ -96,6 +110,11 @@ type server struct {
 	// replicator is nil on a single node.
 	replicator         Replicator
 	consistencyTimeout time.Duration
+	// synonyms is nil when the service keeps none (a test's fake engine).
+	synonyms SynonymStore
+	// analytics is nil when query analytics are off.
+	analytics *analytics.Store
+	events    *writeLimiter // nil: no limit
 }
 
 // New builds the service's HTTP handler and registers its metrics on
@@ -139,6 +158,12 @@ func New(cfg Config) (http.Handler, error) {
 
 		replicator:         cfg.Replicator,
 		consistencyTimeout: cfg.ConsistencyTimeout,
+		synonyms:           cfg.Synonyms,
+		analytics:          cfg.Analytics,
+		events:             newWriteLimiter(cfg.EventRate, cfg.EventBurst, cfg.Now),
+	}
+	if s.synonyms == nil {
+		s.synonyms, _ = cfg.Engine.(SynonymStore)
 	}
 	s.cors.replicated = cfg.Replicator != nil
 	metricsHandler := promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,13 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/testkit"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -51,12 +50,7 @@ func mustEngine(tb testing.TB, docs ...index.Document) *search.Engine {
 // mustEngineOn is mustEngine with its metrics registered on reg.
 func mustEngineOn(tb testing.TB, reg prometheus.Registerer, docs ...index.Document) *search.Engine {
 	tb.Helper()
-	ix, err := index.Open("", index.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = ix.Close() })
-	eng, err := search.New(ix, search.Options{
+	eng, _ := testkit.New(tb, testkit.Engine{Docs: docs, Search: search.Options{
 		Now:           func() time.Time { return testNow },
 		ResponseCache: search.DefaultResponseCache,
 		Registerer:    reg,
@@ -65,41 +59,15 @@ func mustEngineOn(tb testing.TB, reg prometheus.Registerer, docs ...index.Docume
 				d.Countries = []string{"Peru"}
 			}
 		},
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(docs) > 0 {
-		if err := eng.Upsert(context.Background(), docs); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	}})
 	return eng
-}
-
-// syncBuffer collects log output written from handler goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // testService is a handler under test with its registry and log.
 type testService struct {
 	handler http.Handler
 	reg     *prometheus.Registry
-	log     *syncBuffer
+	log     *testkit.SyncBuffer
 }
 
 // mustService builds the handler with cfg, filling the engine, registry,
@@ -112,7 +80,7 @@ func mustService(tb testing.TB, cfg Config) *testService {
 	if cfg.Engine == nil {
 		cfg.Engine = mustEngineOn(tb, cfg.Registry, testDocs()...)
 	}
-	log := &syncBuffer{}
+	log := &testkit.SyncBuffer{}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(log, nil))
 	}

@@ -37,7 +37,7 @@ const (
 // documentation gives them.
 func SearchParams() []string {
 	return append(append([]string{paramQuery}, search.FilterFields()...),
-		paramFrom, paramTo, paramAsOf, paramFacets, paramFacetSize, paramSort, paramPage, paramPerPage, paramHighlight, paramMinSeq)
+		paramFrom, paramTo, paramAsOf, paramFacets, paramFacetSize, paramSort, paramPage, paramPerPage, paramHighlight, paramAnalytics, paramSession, paramMinSeq)
 }
 
 // SuggestParams lists every parameter GET /v1/suggest accepts.

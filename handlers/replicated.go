@@ -24,6 +24,13 @@ type Replicator interface {
 	// Delete logs the removal of a document the log holds (else
 	// search.ErrNotFound) and returns its sequence.
 	Delete(ctx context.Context, id, idempotencyKey string) (uint64, error)
+	// PutSynonymSet checks an editors' synonym set (a *search.SynonymError
+	// says why it is refused), logs it and returns it as logged, with its
+	// sequence, once the log's quorum holds it.
+	PutSynonymSet(ctx context.Context, set search.SynonymSet, idempotencyKey string) (search.SynonymSet, uint64, error)
+	// DeleteSynonymSet logs the removal of a set the log holds (else
+	// search.ErrSynonymNotFound) and returns its sequence.
+	DeleteSynonymSet(ctx context.Context, id, idempotencyKey string) (uint64, error)
 	// WaitApplied returns once this replica's index holds seq, or
 	// search.ErrNotCaughtUp when ctx ends first.
 	WaitApplied(ctx context.Context, seq uint64) error

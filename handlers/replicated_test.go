@@ -66,6 +66,52 @@ func (f *fakeReplicator) Delete(ctx context.Context, id, key string) (uint64, er
 	return f.seq, nil
 }
 
+// PutSynonymSet logs the set and, unless held, applies it as a replica
+// applies the log: through Engine.Apply.
+func (f *fakeReplicator) PutSynonymSet(ctx context.Context, set search.SynonymSet, key string) (search.SynonymSet, uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys = append(f.keys, key)
+	if f.err != nil {
+		return search.SynonymSet{}, 0, f.err
+	}
+	set, err := f.engine.PrepareSynonymSet(set)
+	if err != nil {
+		return search.SynonymSet{}, 0, err
+	}
+	v, err := search.EncodeSynonymSet(set)
+	if err != nil {
+		return search.SynonymSet{}, 0, err
+	}
+	seq, err := f.log(index.Op{ID: set.ID, Kind: index.OpSynonymSet, Value: v})
+	return set, seq, err
+}
+
+func (f *fakeReplicator) DeleteSynonymSet(ctx context.Context, id, key string) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys = append(f.keys, key)
+	if f.err != nil {
+		return 0, f.err
+	}
+	if _, err := f.engine.SynonymSet(id); err != nil {
+		return 0, err
+	}
+	return f.log(index.Op{ID: id, Kind: index.OpSynonymSet})
+}
+
+func (f *fakeReplicator) log(op index.Op) (uint64, error) {
+	f.seq++
+	if f.hold {
+		return f.seq, nil
+	}
+	if err := f.engine.Apply([]index.Op{op}, f.seq); err != nil {
+		return 0, err
+	}
+	f.applied = f.seq
+	return f.seq, nil
+}
+
 func (f *fakeReplicator) WaitApplied(ctx context.Context, seq uint64) error {
 	f.mu.Lock()
 	applied := f.applied

@@ -15,12 +15,26 @@ import (
 // sequence matches its content, and the log is replayed from there.
 const keyAppliedSeq = "applied_seq"
 
-// Op is one document write of a replicated log entry: an upsert of Doc, or
-// a delete of ID when Doc is nil.
+// Op is one write of a replicated log entry. Of the zero Kind, a
+// document's: an upsert of Doc, or a delete of ID when Doc is nil. Of Kind
+// OpSynonymSet, an editors' synonym set's: Value is the set as the engine
+// encodes it, nil to delete the set ID. The engine turns those into the
+// internal value KeySynonymSets of the same batch, so Apply refuses them.
 type Op struct {
-	ID  string
-	Doc *Document
+	ID    string
+	Doc   *Document
+	Kind  OpKind
+	Value []byte
 }
+
+// OpKind says what an Op writes.
+type OpKind uint8
+
+// Kinds of Op.
+const (
+	OpDocument OpKind = iota
+	OpSynonymSet
+)
 
 // Apply writes ops in order (a later op on the same id wins), the values in
 // internal, and seq as the applied sequence, all in one batch. It returns
@@ -36,6 +50,26 @@ func (ix *Index) Apply(ops []Op, internal map[string][]byte, seq uint64) error {
 }
 
 func (ix *Index) applyInto(target bleve.Index, ops []Op, internal map[string][]byte, seq uint64) error {
+	for _, op := range ops {
+		if op.Kind != OpDocument {
+			return fmt.Errorf("apply log entries up to %d: operation on %q is of kind %d, not a document's; the engine applies it", seq, op.ID, op.Kind)
+		}
+	}
+	values := make(map[string][]byte, len(internal)+1)
+	for k, v := range internal {
+		values[k] = v
+	}
+	values[keyAppliedSeq] = encodeSeq(seq)
+	if err := ix.writeBatch(target, ops, values); err != nil {
+		return fmt.Errorf("apply log entries up to %d (%d operations): %w", seq, len(ops), err)
+	}
+	return nil
+}
+
+// writeBatch writes document ops in order and internal values into target
+// in one Bleve batch, the one way every write reaches an index, and reports
+// it to OnBatch.
+func (ix *Index) writeBatch(target bleve.Index, ops []Op, internal map[string][]byte) error {
 	start := time.Now()
 	b := target.NewBatch()
 	docs, deletes := 0, 0
@@ -50,7 +84,7 @@ func (ix *Index) applyInto(target bleve.Index, ops []Op, internal map[string][]b
 			return err
 		}
 		// Batch.IndexAdvanced replaces an earlier op on the same id in this
-		// batch, and Delete does too: the log's order holds within a batch.
+		// batch, and Delete does too: the ops' order holds within a batch.
 		if err := b.IndexAdvanced(doc); err != nil {
 			return fmt.Errorf("index document %q: %w", op.Doc.ID, err)
 		}
@@ -59,9 +93,8 @@ func (ix *Index) applyInto(target bleve.Index, ops []Op, internal map[string][]b
 	for k, v := range internal {
 		b.SetInternal([]byte(k), v)
 	}
-	b.SetInternal([]byte(keyAppliedSeq), encodeSeq(seq))
 	if err := target.Batch(b); err != nil {
-		return fmt.Errorf("apply log entries up to %d (%d operations): %w", seq, len(ops), err)
+		return err
 	}
 	ix.generation.Add(1)
 	if ix.opts.OnBatch != nil {

@@ -83,6 +83,9 @@ type Index struct {
 	// oldMapping is set while the live generation has another mapping
 	// version (Options.KeepOldMapping), until a Rebuild replaces it.
 	oldMapping atomic.Bool
+	// keptProblem is why Open with Fresh could not read the kept values
+	// of the generation it replaces; nil when it read them or there was none.
+	keptProblem error
 
 	// sets holds the facet and filter bitmaps of the newest snapshot.
 	sets         snapshotSets
@@ -98,6 +101,17 @@ const (
 	currentFile       = "CURRENT"
 	keyMappingVersion = "mapping_version"
 )
+
+// KeySynonymSets is the internal value holding the editors' synonym sets.
+// The other internal values are derived from the documents (learned
+// acronyms) or describe the generation (mapping version, applied
+// sequence); the editors' sets are data of their own, so Rebuild carries
+// them into the new generation and Open with Fresh reads them from the
+// generation it is to replace.
+const KeySynonymSets = "synonym_sets"
+
+// keptKeys are the internal values a rebuild keeps.
+var keptKeys = []string{KeySynonymSets}
 
 // ErrClosed is returned by operations on a closed index.
 var ErrClosed = errors.New("index is closed")
@@ -132,6 +146,7 @@ func Open(dir string, opts Options) (*Index, error) {
 			return nil, err
 		}
 		ix.setLive(live, "")
+		ix.keptProblem = ix.readKept(dir, live)
 		return ix, nil
 	}
 	name, err := readCurrent(dir)
@@ -159,6 +174,47 @@ func Open(dir string, opts Options) (*Index, error) {
 	ix.oldMapping.Store(old)
 	return ix, nil
 }
+
+// readKept copies the kept internal values of dir's current generation, if
+// it can be read, into live: a rebuild from a file or the seeds then keeps
+// the editors' synonyms. The generation may be damaged (which is why it is
+// being rebuilt) or of another mapping version: it is opened read-only,
+// and a failure is reported, not fatal.
+func (ix *Index) readKept(dir string, live bleve.Index) error {
+	name, err := readCurrent(dir)
+	if err != nil || name == "" {
+		return err
+	}
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(filepath.Join(path, "index_meta.json")); err != nil {
+		return fmt.Errorf("read kept values of %s: not a Bleve index", path)
+	}
+	cfg := ix.opts.scorchConfig()
+	cfg["read_only"] = true
+	old, err := openUsingRecover(path, cfg)
+	if err != nil {
+		return fmt.Errorf("read kept values of %s: %w", path, err)
+	}
+	defer old.Close()
+	for _, k := range keptKeys {
+		v, err := old.GetInternal([]byte(k))
+		if err != nil {
+			return fmt.Errorf("read %s of %s: %w", k, path, err)
+		}
+		if v == nil {
+			continue
+		}
+		if err := live.SetInternal([]byte(k), v); err != nil {
+			return fmt.Errorf("keep %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// KeptProblem is why an index opened with Options.Fresh could not read the
+// kept values (the editors' synonym sets) of the generation it replaces, so
+// that a rebuild will not keep them; nil when it read them or there were none.
+func (ix *Index) KeptProblem() error { return ix.keptProblem }
 
 // MappingOutdated says the live generation was built with another mapping
 // version (opened with Options.KeepOldMapping): rebuild it.
@@ -412,26 +468,15 @@ func (ix *Index) split(docs []Document) [][]Document {
 }
 
 func (ix *Index) batchInto(target bleve.Index, docs []Document, deletes []string) error {
-	start := time.Now()
-	b := target.NewBatch()
+	ops := make([]Op, 0, len(docs)+len(deletes))
 	for i := range docs {
-		doc, err := ix.builder.build(&docs[i])
-		if err != nil {
-			return err
-		}
-		if err := b.IndexAdvanced(doc); err != nil {
-			return fmt.Errorf("index document %q: %w", docs[i].ID, err)
-		}
+		ops = append(ops, Op{ID: docs[i].ID, Doc: &docs[i]})
 	}
 	for _, id := range deletes {
-		b.Delete(id)
+		ops = append(ops, Op{ID: id})
 	}
-	if err := target.Batch(b); err != nil {
-		return fmt.Errorf("write batch of %d documents: %w", len(docs)+len(deletes), err)
-	}
-	ix.generation.Add(1)
-	if ix.opts.OnBatch != nil {
-		ix.opts.OnBatch(time.Since(start), len(docs), len(deletes))
+	if err := ix.writeBatch(target, ops, nil); err != nil {
+		return fmt.Errorf("write batch of %d documents: %w", len(ops), err)
 	}
 	return nil
 }
@@ -518,6 +563,10 @@ func (ix *Index) Rebuild(fill func(b *Builder) error) error {
 		discard()
 		return fmt.Errorf("rebuild index: %w", err)
 	}
+	if err := ix.carryKept(next); err != nil {
+		discard()
+		return fmt.Errorf("rebuild index: %w", err)
+	}
 	if ix.dir != "" {
 		if err := writeCurrent(ix.dir, name); err != nil {
 			discard()
@@ -541,6 +590,33 @@ func (ix *Index) Rebuild(fill func(b *Builder) error) error {
 		}
 	}
 	ix.removeStale()
+	return nil
+}
+
+// carryKept copies into next the kept values of the live generation that
+// fill did not write itself (a replay of the log writes the synonym sets
+// the log holds). The caller serialises writes of those values with the
+// rebuild, as the engine does, so none is lost in between.
+func (ix *Index) carryKept(next bleve.Index) error {
+	for _, k := range keptKeys {
+		mine, err := next.GetInternal([]byte(k))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", k, err)
+		}
+		if mine != nil {
+			continue
+		}
+		v, err := ix.GetInternal(k)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			continue
+		}
+		if err := next.SetInternal([]byte(k), v); err != nil {
+			return fmt.Errorf("keep %s: %w", k, err)
+		}
+	}
 	return nil
 }
 

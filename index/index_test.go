@@ -315,9 +315,76 @@ func TestFreshOpenRecoversADamagedDirectory(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "gen-x")); !os.IsNotExist(err) {
 		t.Errorf("damaged generation still on disk after the rebuild: %v", err)
 	}
+	if ix.KeptProblem() == nil {
+		t.Error("KeptProblem = nil for a generation that could not be read")
+	}
 	again := mustOpen(t, dir)
 	if _, ok, _ := again.Get("a"); !ok {
 		t.Error("rebuilt document missing after reopening normally")
+	}
+}
+
+// TestRebuildKeepsTheSynonymSets: the editors' sets are carried into a
+// rebuilt generation, also from a Fresh open, unless the rebuild writes
+// its own (a replay of the log); other internal values are not.
+func TestRebuildKeepsTheSynonymSets(t *testing.T) {
+	dir := t.TempDir()
+	ix, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.SetInternal(KeySynonymSets, []byte("sets-1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.SetInternal("derived", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	fill := func(b *Builder) error { return b.Batch([]Document{doc("a", "Mining")}) }
+	if err := ix.Rebuild(fill); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, ix *Index, want string) {
+		t.Helper()
+		if v, err := ix.GetInternal(KeySynonymSets); err != nil || string(v) != want {
+			t.Errorf("%s: synonym sets = %q, %v; want %q", when, v, err, want)
+		}
+	}
+	check("after Rebuild", ix, "sets-1")
+	if v, _ := ix.GetInternal("derived"); v != nil {
+		t.Errorf("a derived value was carried over: %q", v)
+	}
+	if err := ix.Rebuild(func(b *Builder) error { return b.SetInternal(KeySynonymSets, []byte("sets-2")) }); err != nil {
+		t.Fatal(err)
+	}
+	check("after a rebuild that writes its own", ix, "sets-2")
+	_ = ix.Close()
+	fresh, err := Open(dir, Options{Fresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.KeptProblem(); err != nil {
+		t.Fatalf("KeptProblem = %v", err)
+	}
+	check("after a Fresh open", fresh, "sets-2")
+	if err := fresh.Rebuild(fill); err != nil {
+		t.Fatal(err)
+	}
+	_ = fresh.Close()
+	check("reopened after a Fresh rebuild", mustOpen(t, dir), "sets-2")
+}
+
+func TestApplyRefusesOperationsOfOtherKinds(t *testing.T) {
+	ix := mustOpen(t, "")
+	a := doc("a", "Mining")
+	err := ix.Apply([]Op{{ID: "a", Doc: &a}, {ID: "s", Kind: OpSynonymSet, Value: []byte("{}")}}, nil, 3)
+	if err == nil {
+		t.Fatal("Apply took a synonym set operation")
+	}
+	if _, ok, _ := ix.Get("a"); ok {
+		t.Error("a refused batch wrote its document")
+	}
+	if seq, _ := ix.AppliedSeq(); seq != 0 {
+		t.Errorf("AppliedSeq after a refused batch = %d, want 0", seq)
 	}
 }
 

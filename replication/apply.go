@@ -166,6 +166,13 @@ func decode(m jetstream.Msg) (entry, error) {
 			return e, fmt.Errorf("message %d: document id %q differs from header %q", e.seq, d.ID, id)
 		}
 		e.op = index.Op{ID: id, Doc: &d}
+	case opSynonymsPut:
+		if len(m.Data()) == 0 {
+			return e, fmt.Errorf("message %d: synonym set %q has no body", e.seq, id)
+		}
+		e.op = index.Op{ID: id, Kind: index.OpSynonymSet, Value: append([]byte(nil), m.Data()...)}
+	case opSynonymsDelete:
+		e.op = index.Op{ID: id, Kind: index.OpSynonymSet}
 	default:
 		return e, fmt.Errorf("message %d: unknown %s %q", e.seq, headerOp, h.Get(headerOp))
 	}
@@ -260,9 +267,12 @@ func (r *Replica) apply(batch []entry) error {
 	r.metrics.applyBatch.Observe(time.Since(start).Seconds())
 	for _, e := range batch {
 		r.metrics.applyDelay.Observe(now.Sub(e.stamp).Seconds())
-		if e.op.Doc == nil {
+		switch {
+		case e.op.Kind == index.OpSynonymSet:
+			r.metrics.appliedSynonyms.Inc()
+		case e.op.Doc == nil:
 			r.metrics.appliedDeletes.Inc()
-		} else {
+		default:
 			r.metrics.appliedUpserts.Inc()
 		}
 	}

@@ -40,6 +40,10 @@ func (e *recordingEngine) Apply(ops []index.Op, seq uint64) error {
 	return nil
 }
 
+func (e *recordingEngine) PrepareSynonymSet(set search.SynonymSet) (search.SynonymSet, error) {
+	return set, nil
+}
+
 func (e *recordingEngine) AppliedSeq() (uint64, error) { return 0, nil }
 
 func (e *recordingEngine) NeedsReplay() bool { return false }

@@ -6,6 +6,7 @@ type metrics struct {
 	applied, streamSeq, lagMessages, lagSeconds, connected   prometheus.Gauge
 	applyDelay, applyBatch, publishDuration, consistencyWait prometheus.Histogram
 	appliedUpserts, appliedDeletes, consumerResets           prometheus.Counter
+	appliedSynonyms                                          prometheus.Counter
 	publishDuplicates, consistencyWaits, consistencyTimeouts prometheus.Counter
 	publishErrors                                            *prometheus.CounterVec
 }
@@ -39,6 +40,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		consistencyWait:     hist("replication_consistency_wait_seconds", "Time reads with min_seq waited for this replica to catch up.", delays),
 		appliedUpserts:      applyOps.WithLabelValues("upsert"),
 		appliedDeletes:      applyOps.WithLabelValues("delete"),
+		appliedSynonyms:     applyOps.WithLabelValues("synonyms"),
 		consumerResets:      counter("replication_consumer_resets_total", "Times the stream consumer was recreated."),
 		publishDuplicates:   counter("replication_publish_duplicates_total", "Writes JetStream recognised as retries of a stored one."),
 		consistencyWaits:    counter("replication_consistency_waits_total", "Reads with min_seq that had to wait."),

@@ -85,7 +85,7 @@ func (r *Replica) Write(ctx context.Context, docs []index.Document, atomic bool,
 // delete that was stored (same key) finds its own tombstone and answers its
 // sequence, as a retried write does.
 func (r *Replica) Delete(ctx context.Context, id, key string) (uint64, error) {
-	last, err := r.lastForSubject(ctx, id)
+	last, err := r.lastForSubject(ctx, r.subject(id), fmt.Sprintf("document %q", id))
 	if err != nil {
 		return 0, err
 	}
@@ -105,14 +105,65 @@ func (r *Replica) Delete(ctx context.Context, id, key string) (uint64, error) {
 	return r.publishOne(ctx, m, key)
 }
 
-// lastForSubject is the stream's last message for a document, nil when
-// there is none.
-func (r *Replica) lastForSubject(ctx context.Context, id string) (*jetstream.RawStreamMsg, error) {
+// PutSynonymSet checks an editors' synonym set, publishes it and returns
+// it as logged once JetStream acknowledges it; every replica applies it in
+// log order with the documents. key is the client's Idempotency-Key, as
+// for documents.
+func (r *Replica) PutSynonymSet(ctx context.Context, set search.SynonymSet, key string) (search.SynonymSet, uint64, error) {
+	set, err := r.engine.PrepareSynonymSet(set)
+	if err != nil {
+		return search.SynonymSet{}, 0, err
+	}
+	body, err := search.EncodeSynonymSet(set)
+	if err != nil {
+		return search.SynonymSet{}, 0, err
+	}
+	m := nats.NewMsg(r.synonymSubject(set.ID))
+	m.Header.Set(headerOp, opSynonymsPut)
+	m.Header.Set(headerID, set.ID)
+	m.Data = body
+	if key == "" {
+		key = nuid.Next()
+	}
+	seq, err := r.publishOne(ctx, m, key)
+	if err != nil {
+		return search.SynonymSet{}, 0, err
+	}
+	return set, seq, nil
+}
+
+// DeleteSynonymSet publishes a tombstone for a set and returns its
+// sequence, or search.ErrSynonymNotFound when the log holds no live set
+// with this id; the check asks the stream, as Delete does.
+func (r *Replica) DeleteSynonymSet(ctx context.Context, id, key string) (uint64, error) {
+	last, err := r.lastForSubject(ctx, r.synonymSubject(id), fmt.Sprintf("synonym set %q", id))
+	if err != nil {
+		return 0, err
+	}
+	if last == nil || last.Header.Get(headerOp) == opSynonymsDelete {
+		if last != nil && key != "" && last.Header.Get(jetstream.MsgIDHeader) == key {
+			r.metrics.publishDuplicates.Inc()
+			return last.Sequence, nil
+		}
+		return 0, search.ErrSynonymNotFound
+	}
+	m := nats.NewMsg(r.synonymSubject(id))
+	m.Header.Set(headerOp, opSynonymsDelete)
+	m.Header.Set(headerID, id)
+	if key == "" {
+		key = nuid.Next()
+	}
+	return r.publishOne(ctx, m, key)
+}
+
+// lastForSubject is the stream's last message on subject (of what, for
+// messages), nil when there is none.
+func (r *Replica) lastForSubject(ctx context.Context, subject, what string) (*jetstream.RawStreamMsg, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.WriteTimeout)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		actx, acancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
-		m, err := r.stream.GetLastMsgForSubject(actx, r.subject(id))
+		m, err := r.stream.GetLastMsgForSubject(actx, subject)
 		acancel()
 		switch {
 		case err == nil:
@@ -121,11 +172,11 @@ func (r *Replica) lastForSubject(ctx context.Context, id string) (*jetstream.Raw
 			return nil, nil
 		}
 		if !retryable(err) {
-			return nil, fmt.Errorf("look up document %q in the log: %w", id, err)
+			return nil, fmt.Errorf("look up %s in the log: %w", what, err)
 		}
 		if !sleep(ctx, backoff(attempt)) {
 			r.metrics.publishErrors.WithLabelValues(reasonNoQuorum).Inc()
-			return nil, fmt.Errorf("%w: look up document %q: %v", search.ErrUnavailable, id, err)
+			return nil, fmt.Errorf("%w: look up %s: %v", search.ErrUnavailable, what, err)
 		}
 	}
 }

@@ -5,9 +5,10 @@
 // tails the stream from the sequence its index holds and applies the entries
 // in batches, the sequence stored in the same Bleve batch as the documents.
 //
-// The stream has one subject per document and keeps one message per subject,
-// so it is a compacted log that always holds the whole corpus: a replica at
-// any position, including an empty one, converges by reading it to the end.
+// The stream has one subject per document and one per editors' synonym set,
+// and keeps one message per subject, so it is a compacted log that always
+// holds the whole corpus and every set: a replica at any position,
+// including an empty one, converges by reading it to the end.
 package replication
 
 import (
@@ -52,13 +53,17 @@ const (
 
 // Headers of the stream's messages.
 const (
-	headerOp      = "Search-Op"
-	headerID      = "Search-Id"
-	opDelete      = "delete"
-	opUpsert      = "upsert"
-	headerBatchID = "Nats-Batch-Id"
-	headerBatchSq = "Nats-Batch-Sequence"
-	headerCommit  = "Nats-Batch-Commit"
+	headerOp = "Search-Op"
+	headerID = "Search-Id"
+	opDelete = "delete"
+	opUpsert = "upsert"
+	// A synonym set's put and delete. A replica of a version before them
+	// stops at such an entry (an unknown operation) rather than skip it.
+	opSynonymsPut    = "synonyms-put"
+	opSynonymsDelete = "synonyms-delete"
+	headerBatchID    = "Nats-Batch-Id"
+	headerBatchSq    = "Nats-Batch-Sequence"
+	headerCommit     = "Nats-Batch-Commit"
 )
 
 // Config configures a replica.
@@ -96,6 +101,9 @@ type Config struct {
 // Engine is what a replica needs of the search engine; *search.Engine has it.
 type Engine interface {
 	Prepare(docs []index.Document, atomic bool) ([]index.Document, []search.Refusal)
+	// PrepareSynonymSet checks an editors' synonym set on the replica
+	// that receives it, so the log carries sets every replica applies.
+	PrepareSynonymSet(set search.SynonymSet) (search.SynonymSet, error)
 	Apply(ops []index.Op, seq uint64) error
 	AppliedSeq() (uint64, error)
 	// NeedsReplay and Replay rebuild an index of another mapping version
@@ -231,15 +239,15 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
-// StreamConfig is the stream searchd creates: one subject per document
-// holding its last message only (a compacted log), never trimmed by age,
-// size or count, protected from deletes and purges, atomic batches allowed
-// for bulk writes.
+// StreamConfig is the stream searchd creates: one subject per document and
+// per synonym set holding its last message only (a compacted log), never
+// trimmed by age, size or count, protected from deletes and purges, atomic
+// batches allowed for bulk writes.
 func StreamConfig(name, prefix string, replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:               name,
-		Description:        "labor-search replicated writes: one subject per document, last message kept",
-		Subjects:           []string{prefix + ".doc.*"},
+		Description:        "labor-search replicated writes: one subject per document and per synonym set, last message kept",
+		Subjects:           streamSubjects(prefix),
 		Storage:            jetstream.FileStorage,
 		Replicas:           replicas,
 		Retention:          jetstream.LimitsPolicy,
@@ -252,6 +260,44 @@ func StreamConfig(name, prefix string, replicas int) jetstream.StreamConfig {
 		Duplicates:         DuplicateWindow,
 		AllowAtomicPublish: true,
 	}
+}
+
+// streamSubjects are the subjects of the stream: documents, and the
+// editors' synonym sets (since the synonyms API).
+func streamSubjects(prefix string) []string {
+	return []string{prefix + ".doc.*", prefix + ".syn.*"}
+}
+
+// missingSubjects are the subjects of want that the stream's subjects do
+// not cover, literally or through a wildcard.
+func missingSubjects(have, want []string) []string {
+	var out []string
+	for _, w := range want {
+		covered := false
+		for _, h := range have {
+			covered = covered || subjectCovers(h, w)
+		}
+		if !covered {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// subjectCovers says whether the subject filter pattern takes every subject
+// that filter w does: "*" covers one token, ">" the rest, a literal token
+// only itself.
+func subjectCovers(pattern, w string) bool {
+	p, t := strings.Split(pattern, "."), strings.Split(w, ".")
+	for i, tok := range p {
+		if tok == ">" {
+			return i < len(t)
+		}
+		if i >= len(t) || tok != "*" && tok != t[i] {
+			return false
+		}
+	}
+	return len(p) == len(t)
 }
 
 // checkStream refuses a stream whose settings could lose a document from
@@ -313,6 +359,14 @@ func (r *Replica) ensureStream(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			if missing := missingSubjects(info.Config.Subjects, want.Subjects); len(missing) > 0 {
+				// A stream created before the synonyms API: the new
+				// subjects are added in place, every entry kept.
+				if s, err = r.addSubjects(ctx, info.Config, missing); err != nil {
+					return err
+				}
+				info = s.CachedInfo()
+			}
 			for _, w := range warnings {
 				r.log.Warn("stream settings", slog.String("warning", w))
 			}
@@ -328,6 +382,28 @@ func (r *Replica) ensureStream(ctx context.Context) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// addSubjects updates the stream to take the missing subjects too.
+func (r *Replica) addSubjects(ctx context.Context, c jetstream.StreamConfig, missing []string) (jetstream.Stream, error) {
+	c.Subjects = append(append([]string(nil), c.Subjects...), missing...)
+	var last error
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, r.cfg.AttemptTimeout)
+		s, err := r.js.UpdateStream(actx, c)
+		cancel()
+		if err == nil {
+			r.log.Info("stream subjects added", slog.String("stream", c.Name), slog.String("subjects", strings.Join(missing, ",")))
+			return s, nil
+		}
+		last = err
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.Code < 500 || !sleep(ctx, backoff(attempt)) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("stream %s takes the subjects %s but not %s, which this version writes synonym sets to, and adding them failed: %w; add them to the stream (nats stream edit %s --subjects) or give searchd the right to update it",
+		c.Name, strings.Join(c.Subjects[:len(c.Subjects)-len(missing)], ","), strings.Join(missing, ","), last, c.Name)
 }
 
 // Close drains nothing: writes in flight fail, and the log keeps what was
@@ -379,4 +455,10 @@ func (r *Replica) WaitApplied(ctx context.Context, seq uint64) error {
 // token without wildcards or dots.
 func (r *Replica) subject(id string) string {
 	return r.cfg.SubjectPrefix + ".doc." + base64.RawURLEncoding.EncodeToString([]byte(id))
+}
+
+// synonymSubject is a synonym set's subject: its id is one token as it is
+// (letters, digits, "_" and "-").
+func (r *Replica) synonymSubject(id string) string {
+	return r.cfg.SubjectPrefix + ".syn." + id
 }

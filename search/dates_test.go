@@ -1,7 +1,6 @@
 package search_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/internal/testkit"
 	"github.com/mpower/labor-search/search"
 )
 
@@ -27,15 +27,10 @@ func mustEngine(tb testing.TB, ix *index.Index) *search.Engine {
 // docs (and nothing else).
 func mustEngineOver(tb testing.TB, docs []index.Document) *search.Engine {
 	tb.Helper()
-	ix, err := index.Open("", index.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = ix.Close() })
-	e := mustEngine(tb, ix)
-	if err := e.Upsert(context.Background(), docs); err != nil {
-		tb.Fatalf("index: %v", err)
-	}
+	e, _ := testkit.New(tb, testkit.Engine{
+		Seeded: true, Docs: docs,
+		Search: search.Options{Now: func() time.Time { return asOf }, ResponseCache: search.DefaultResponseCache},
+	})
 	return e
 }
 

@@ -69,6 +69,9 @@ type Engine struct {
 	// are stored inside the index so they survive restarts and rebuilds.
 	mu      sync.RWMutex
 	learned map[string][]string
+	// editor holds the editors' synonym sets (guarded by mu), stored in
+	// the index too: they add to static for the next search.
+	editor *editorSynonyms
 	// writeMu serialises writes so learned acronyms and the index agree.
 	writeMu sync.Mutex
 
@@ -92,7 +95,7 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}, metrics: m}
+	e := &Engine{ix: ix, opts: opts, learned: map[string][]string{}, editor: emptySynonyms, metrics: m}
 	if opts.ResponseCache > 0 {
 		e.responses = newLRU[*Response](opts.ResponseCache)
 	}
@@ -118,6 +121,9 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 		if err := json.Unmarshal(raw, &e.learned); err != nil {
 			return nil, fmt.Errorf("decode learned acronyms: %w", err)
 		}
+	}
+	if e.editor, err = e.loadSynonyms(); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -157,14 +163,16 @@ func (e *Engine) addSynonym(m map[string][]string, nk, v string) bool {
 	return true
 }
 
-// synonymsOf returns what a normalised phrase also matches: its synonyms,
-// the acronyms documents taught, its translations.
+// synonymsOf returns what a normalised phrase also matches: its synonyms
+// (the seeds', then the editors'), the acronyms documents taught, its
+// translations. The alternatives are not looked up in turn: expansion is
+// one level.
 func (e *Engine) synonymsOf(phrase string) []string {
 	out := e.static[phrase]
 	e.mu.RLock()
-	learned := e.learned[phrase]
+	learned, editor := e.learned[phrase], e.editor.table[phrase]
 	e.mu.RUnlock()
-	for _, list := range [][]string{learned, e.translations[phrase]} {
+	for _, list := range [][]string{editor, learned, e.translations[phrase]} {
 		for _, l := range list {
 			if !contains(out, l) {
 				out = append(append([]string(nil), out...), l)
@@ -175,9 +183,9 @@ func (e *Engine) synonymsOf(phrase string) []string {
 }
 
 // altBoost is how much a match of alt, an alternative of phrase, counts:
-// a translation less than a synonym.
+// a translation less than a synonym, an editor's synonym as a seed one.
 func (e *Engine) altBoost(phrase, alt string) float64 {
-	if contains(e.translations[phrase], alt) && !contains(e.static[phrase], alt) {
+	if contains(e.translations[phrase], alt) && !contains(e.static[phrase], alt) && !contains(e.editorSynonyms().table[phrase], alt) {
 		return boostTranslation
 	}
 	return boostSynonym

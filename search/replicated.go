@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/mpower/labor-search/index"
 )
@@ -30,31 +31,45 @@ func (e *Engine) Prepare(docs []index.Document, atomic bool) ([]index.Document, 
 }
 
 // Apply writes entries of the replicated log up to seq: the acronyms the
-// upserted documents teach and seq itself go into the same index batch as
-// the documents, so what the index holds and where it is in the log never
-// part. The documents were prepared before they were logged.
+// upserted documents teach, the editors' synonym sets the entries put or
+// delete and seq itself go into the same index batch as the documents, so
+// what the index holds and where it is in the log never part. The
+// documents and sets were prepared before they were logged, and are
+// applied as logged.
 func (e *Engine) Apply(ops []index.Op, seq uint64) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	docs := make([]index.Document, 0, len(ops))
-	for _, op := range ops {
+	docOps := documentOps(ops)
+	docs := make([]index.Document, 0, len(docOps))
+	for _, op := range docOps {
 		if op.Doc != nil {
 			docs = append(docs, *op.Doc)
 		}
 	}
 	learned, changed := e.learn(e.snapshotLearned(), docs)
-	var internal map[string][]byte
+	internal := map[string][]byte{}
 	if changed {
-		internal = map[string][]byte{}
 		if err := e.storeLearned(func(k string, v []byte) error { internal[k] = v; return nil }, learned); err != nil {
 			return err
 		}
 	}
-	if err := e.ix.Apply(ops, internal, seq); err != nil {
+	sets, setsChanged, err := e.applySynonymOps(e.editorSynonyms().sets, ops)
+	if err != nil {
+		return fmt.Errorf("apply log entries up to %d: %w", seq, err)
+	}
+	if setsChanged {
+		if internal[index.KeySynonymSets], err = encodeSynonyms(sets); err != nil {
+			return err
+		}
+	}
+	if err := e.ix.Apply(docOps, internal, seq); err != nil {
 		return err
 	}
 	if changed {
 		e.setLearned(learned)
+	}
+	if setsChanged {
+		e.setEditorSynonyms(newEditorSynonyms(sets))
 	}
 	e.purgeCaches()
 	return nil
@@ -100,27 +115,34 @@ func (e *Engine) NeedsReplay() bool { return e.ix.MappingOutdated() }
 
 // Replay rebuilds the index from the log: a new generation is filled from
 // src beside the live one, which keeps serving, and swapped in once src is
-// done; the learned acronyms and the last sequence go in with it. On error
-// the live index is untouched. Writes wait while it runs.
+// done; the learned acronyms, the editors' synonym sets the log holds and
+// the last sequence go in with it. On error the live index is untouched.
+// Writes wait while it runs.
 func (e *Engine) Replay(ctx context.Context, src ReplaySource) (uint64, error) {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
 	learned := map[string][]string{}
+	sets := map[string]compiledSet{}
 	var last uint64
 	err := e.ix.Rebuild(func(b *index.Builder) error {
 		err := src(func(ops []index.Op, seq uint64) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			docs := make([]index.Document, 0, len(ops))
-			for _, op := range ops {
+			docOps := documentOps(ops)
+			docs := make([]index.Document, 0, len(docOps))
+			for _, op := range docOps {
 				if op.Doc != nil {
 					docs = append(docs, *op.Doc)
 				}
 			}
 			learned, _ = e.learn(learned, docs)
+			var err error
+			if sets, _, err = e.applySynonymOps(sets, ops); err != nil {
+				return fmt.Errorf("replay log entries up to %d: %w", seq, err)
+			}
 			last = seq
-			return b.Apply(ops, nil, seq)
+			return b.Apply(docOps, nil, seq)
 		})
 		if err != nil {
 			return err
@@ -129,12 +151,20 @@ func (e *Engine) Replay(ctx context.Context, src ReplaySource) (uint64, error) {
 		if err := e.storeLearned(func(k string, v []byte) error { internal[k] = v; return nil }, learned); err != nil {
 			return err
 		}
+		// Written even when empty: the log, not the old generation, says
+		// which sets there are.
+		encoded, err := encodeSynonyms(sets)
+		if err != nil {
+			return err
+		}
+		internal[index.KeySynonymSets] = encoded
 		return b.Apply(nil, internal, last)
 	})
 	if err != nil {
 		return 0, err
 	}
 	e.setLearned(learned)
+	e.setEditorSynonyms(newEditorSynonyms(sets))
 	e.purgeCaches()
 	return last, nil
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mpower/labor-search/index"
-	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/internal/testkit"
 	"github.com/mpower/labor-search/search"
 	"github.com/mpower/labor-search/seeds"
 )
@@ -23,22 +23,10 @@ var asOf = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 // seed documents, wired as the service wires it.
 func mustSeedEngine(tb testing.TB) *search.Engine {
 	tb.Helper()
-	docs, err := seeds.Documents()
-	if err != nil {
-		tb.Fatalf("seed documents: %v", err)
-	}
-	ix, err := index.Open("", index.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = ix.Close() })
-	e, err := seedengine.New(ix, search.Options{Now: func() time.Time { return asOf }, ResponseCache: search.DefaultResponseCache})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := e.Upsert(context.Background(), docs); err != nil {
-		tb.Fatalf("index seeds: %v", err)
-	}
+	e, _ := testkit.New(tb, testkit.Engine{
+		Seeded: true, SeedDocuments: true,
+		Search: search.Options{Now: func() time.Time { return asOf }, ResponseCache: search.DefaultResponseCache},
+	})
 	return e
 }
 

@@ -17,7 +17,7 @@ promtool check config deploy/prometheus/prometheus.yml
 echo "-- promtool check rules"
 promtool check rules deploy/prometheus/rules.yml deploy/prometheus/alerts.yml deploy/prometheus/replication_alerts.yml
 echo "-- promtool test rules"
-promtool test rules deploy/prometheus/alerts_test.yml deploy/prometheus/replication_alerts_test.yml
+promtool test rules deploy/prometheus/alerts_test.yml deploy/prometheus/analytics_alerts_test.yml deploy/prometheus/replication_alerts_test.yml
 
 echo "-- amtool check-config"
 if command -v amtool >/dev/null; then

@@ -154,6 +154,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if err := ix.KeptProblem(); err != nil {
+		fmt.Fprintf(stderr, "warning: the editors' synonym sets of the index being replaced cannot be read, so the new index will not have them: %v\n", err)
+	}
 	engine, err := seedengine.New(ix, search.Options{RebuildWriters: plan.Writers})
 	if err != nil {
 		ix.Close()

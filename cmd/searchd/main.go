@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/mpower/labor-search/analytics"
 	"github.com/mpower/labor-search/cmd/internal/loader"
 	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/handlers"
@@ -60,6 +61,11 @@ type config struct {
 	rebuild         bool
 	input           string
 	memory          memory.Budget
+	// analytics is the query-analytics file: "" for the default (beside
+	// the index, or in memory without one), "off" for none.
+	analytics           string
+	analyticsDays       int
+	analyticsMaxQueries int
 
 	// repl is nil on a single node (no -nats).
 	repl *replConfig
@@ -159,6 +165,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.responseCache, "response-cache", responseCache, "whole answers kept for repeated requests, in `entries`; 0 = off, so every answer is computed (SEARCH_RESPONSE_CACHE)")
 	fs.BoolVar(&c.rebuild, "rebuild", false, "rebuild the index from the seeds (or -input) before serving")
 	fs.StringVar(&c.input, "input", env("SEARCH_INPUT", ""), "JSON Lines `file` (.gz allowed) to build the index from instead of the seeds, when it is empty or with -rebuild (SEARCH_INPUT)")
+	analyticsDays, analyticsMaxQueries := analytics.DefaultDays, analytics.DefaultMaxQueriesPerDay
+	if v := getenv("SEARCH_ANALYTICS_DAYS"); v != "" {
+		if analyticsDays, err = strconv.Atoi(v); err != nil || analyticsDays < 1 || analyticsDays > analytics.MaxDays {
+			return c, fmt.Errorf("SEARCH_ANALYTICS_DAYS=%q is not a number of days from 1 to %d", v, analytics.MaxDays)
+		}
+	}
+	if v := getenv("SEARCH_ANALYTICS_MAX_QUERIES"); v != "" {
+		if analyticsMaxQueries, err = strconv.Atoi(v); err != nil || analyticsMaxQueries < 1 {
+			return c, fmt.Errorf("SEARCH_ANALYTICS_MAX_QUERIES=%q is not a positive number", v)
+		}
+	}
+	fs.StringVar(&c.analytics, "analytics", env("SEARCH_ANALYTICS", ""), "query-analytics `file` (bbolt); default analytics.db in the -index directory, in memory without -index; \"off\" counts nothing (SEARCH_ANALYTICS)")
+	fs.IntVar(&c.analyticsDays, "analytics-days", analyticsDays, "days of query analytics kept, today included; older days are dropped (SEARCH_ANALYTICS_DAYS)")
+	fs.IntVar(&c.analyticsMaxQueries, "analytics-max-queries", analyticsMaxQueries, "distinct queries kept per day; beyond them a day's new queries count in its totals only (SEARCH_ANALYTICS_MAX_QUERIES)")
 	fs.StringVar(&natsURLs, "nats", env("SEARCH_NATS_URL", ""), "comma-separated NATS server `URLs` (nats://host:4222): replicated mode, writes go through a JetStream stream to every replica; empty = a single node (SEARCH_NATS_URL)")
 	fs.StringVar(&rc.natsCreds, "nats-creds", env("SEARCH_NATS_CREDS", ""), "NATS credentials `file` (.creds) (SEARCH_NATS_CREDS)")
 	fs.StringVar(&rc.natsCA, "nats-ca", env("SEARCH_NATS_CA", ""), "PEM `file` of the CA that signed the NATS servers' certificates; turns on TLS (SEARCH_NATS_CA)")
@@ -204,6 +224,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.searchTimeout <= 0 || c.shutdownTimeout <= 0 || c.maxSearches < 1 || c.writeBurst < 1 {
 		return c, errors.New("-search-timeout, -shutdown-timeout, -max-searches and -write-burst must be positive")
+	}
+	if c.analyticsDays < 1 || c.analyticsDays > analytics.MaxDays || c.analyticsMaxQueries < 1 {
+		return c, fmt.Errorf("-analytics-days must be from 1 to %d and -analytics-max-queries positive", analytics.MaxDays)
 	}
 	if c.responseCache < 0 {
 		return c, errors.New("-response-cache must be 0 (off) or a number of entries")
@@ -291,6 +314,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			logger.Error("close index", slog.String("error", err.Error()))
 		}
 	}()
+	if err := ix.KeptProblem(); err != nil {
+		logger.Warn("the editors' synonym sets of the index being rebuilt cannot be read; the rebuilt index will not have them",
+			slog.String("error", err.Error()))
+	}
 	engine, err := seedengine.New(ix, search.Options{ResponseCache: cfg.responseCache, Registerer: reg, RebuildWriters: plan.Writers})
 	if err != nil {
 		return err
@@ -328,6 +355,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.LogAttrs(ctx, slog.LevelInfo, "warm", slog.Float64("seconds", time.Since(start).Round(time.Millisecond).Seconds()))
 	}()
 
+	// Opened after the index has its CURRENT file, so the index never
+	// sees a directory holding only this file (which it refuses).
+	queryAnalytics, analyticsWhere, err := openAnalytics(cfg, reg)
+	if err != nil {
+		return err
+	}
+	if queryAnalytics != nil {
+		// Closed after the server has finished every request (deferred
+		// calls run last first), writing the last second's counts.
+		defer func() {
+			if err := queryAnalytics.Close(); err != nil {
+				logger.Error("close analytics", slog.String("error", err.Error()))
+			}
+		}()
+	}
+
 	hcfg := handlers.Config{
 		Engine:        engine,
 		Registry:      reg,
@@ -339,6 +382,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteRate:     writeRate(cfg.writeRate),
 		WriteBurst:    cfg.writeBurst,
 		Version:       version(),
+		Analytics:     queryAnalytics,
 	}
 	if replica != nil {
 		hcfg.Replicator = replica
@@ -380,6 +424,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else {
 		attrs = append(attrs, slog.String("index", cfg.indexDir))
 	}
+	attrs = append(attrs, slog.String("analytics", analyticsWhere))
 	if replica != nil {
 		st := replica.Status()
 		attrs = append(attrs, slog.String("replication", strings.Join(cfg.repl.natsURLs, ",")+" stream "+cfg.repl.stream),
@@ -416,6 +461,35 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// analyticsFile is the query-analytics file in an index directory. The
+// index leaves files other than its generations alone once it has its
+// CURRENT file, and a rebuild swaps generations, so the counts survive
+// rebuilds and the indexer.
+const analyticsFile = "analytics.db"
+
+// openAnalytics opens the query-analytics store the flags ask for, and
+// says where it is for the ready line; nil when -analytics off.
+func openAnalytics(cfg config, reg prometheus.Registerer) (*analytics.Store, string, error) {
+	path := cfg.analytics
+	switch {
+	case path == "off":
+		return nil, "off", nil
+	case path == "" && cfg.indexDir != "":
+		path = filepath.Join(cfg.indexDir, analyticsFile)
+	}
+	store, err := analytics.Open(analytics.Options{
+		Path: path, Days: cfg.analyticsDays, MaxQueriesPerDay: cfg.analyticsMaxQueries, Registerer: reg,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	where := path
+	if path == "" {
+		where = "in memory: counts do not survive a restart (use -index DIR or -analytics FILE)"
+	}
+	return store, where, nil
 }
 
 // runningReplica is the replica and the way to stop its apply loop.

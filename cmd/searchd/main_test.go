@@ -20,31 +20,14 @@ import (
 
 	"github.com/mpower/labor-search/cmd/internal/memory"
 	"github.com/mpower/labor-search/index"
+	"github.com/mpower/labor-search/internal/testkit"
 	"github.com/mpower/labor-search/search"
 )
-
-// lockedBuffer is the service's stdout, written by its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // service is a running searchd started by mustRun.
 type service struct {
 	base   string
-	stdout *lockedBuffer
+	stdout *testkit.SyncBuffer
 	stop   func() error // cancels the context and returns what run returned
 }
 
@@ -53,7 +36,7 @@ type service struct {
 func mustRun(tb testing.TB, args []string, env map[string]string) *service {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &lockedBuffer{}
+	out := &testkit.SyncBuffer{}
 	addrs := make(chan string, 1)
 	done := make(chan error, 1)
 	args = append([]string{"-addr", "127.0.0.1:0"}, args...)
@@ -276,20 +259,25 @@ func TestParseConfig(t *testing.T) {
 		env  map[string]string
 		want config
 	}{
-		{"defaults", nil, nil, config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 10, writeBurst: 20, responseCache: 1024, memory: def}},
+		{"defaults", nil, nil, config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 10, writeBurst: 20, responseCache: 1024, memory: def, analyticsDays: 90, analyticsMaxQueries: 10000}},
 		{"environment", nil, map[string]string{
 			"SEARCH_ADDR": ":9000", "SEARCH_INDEX": "/var/idx", "SEARCH_API_KEY": "k", "SEARCH_CORS_ORIGINS": "https://a.example, https://b.example",
 			"SEARCH_TIMEOUT": "500ms", "SEARCH_SHUTDOWN_TIMEOUT": "3s", "SEARCH_MAX_SEARCHES": "8", "SEARCH_INPUT": "in.jsonl",
 			"SEARCH_WRITE_RATE": "2.5", "SEARCH_WRITE_BURST": "4", "SEARCH_RESPONSE_CACHE": "0", "SEARCH_MEMORY": "256MiB",
+			"SEARCH_ANALYTICS": "/var/a.db", "SEARCH_ANALYTICS_DAYS": "30", "SEARCH_ANALYTICS_MAX_QUERIES": "500",
 		}, config{addr: ":9000", indexDir: "/var/idx", apiKey: "k", corsOrigins: []string{"https://a.example", "https://b.example"},
-			searchTimeout: 500 * time.Millisecond, shutdownTimeout: 3 * time.Second, maxSearches: 8, input: "in.jsonl", writeRate: 2.5, writeBurst: 4, memory: budget("256MiB")}},
+			searchTimeout: 500 * time.Millisecond, shutdownTimeout: 3 * time.Second, maxSearches: 8, input: "in.jsonl", writeRate: 2.5, writeBurst: 4, memory: budget("256MiB"),
+			analytics: "/var/a.db", analyticsDays: 30, analyticsMaxQueries: 500}},
+		{"analytics flags", []string{"-analytics", "off", "-analytics-days", "366", "-analytics-max-queries", "1"}, map[string]string{"SEARCH_ANALYTICS_DAYS": "7"},
+			config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 10, writeBurst: 20, responseCache: 1024, memory: def,
+				analytics: "off", analyticsDays: 366, analyticsMaxQueries: 1}},
 		{"flags win over the environment", []string{"-addr", ":7000", "-api-key", "flag", "-search-timeout", "1s", "-rebuild"},
 			map[string]string{"SEARCH_ADDR": ":9000", "SEARCH_API_KEY": "env"},
-			config{addr: ":7000", apiKey: "flag", searchTimeout: time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, rebuild: true, writeRate: 10, writeBurst: 20, responseCache: 1024, memory: def}},
+			config{addr: ":7000", apiKey: "flag", searchTimeout: time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, rebuild: true, writeRate: 10, writeBurst: 20, responseCache: 1024, memory: def, analyticsDays: 90, analyticsMaxQueries: 10000}},
 		{"response cache size", []string{"-response-cache", "64"}, map[string]string{"SEARCH_RESPONSE_CACHE": "0"},
-			config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 10, writeBurst: 20, responseCache: 64, memory: def}},
+			config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 10, writeBurst: 20, responseCache: 64, memory: def, analyticsDays: 90, analyticsMaxQueries: 10000}},
 		{"write limit off", []string{"-write-rate", "0", "-write-burst", "1"}, nil,
-			config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 0, writeBurst: 1, responseCache: 1024, memory: def}},
+			config{addr: ":8080", searchTimeout: 2 * time.Second, shutdownTimeout: 10 * time.Second, maxSearches: 64, writeRate: 0, writeBurst: 1, responseCache: 1024, memory: def, analyticsDays: 90, analyticsMaxQueries: 10000}},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -321,6 +309,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"zero burst", []string{"-write-burst", "0"}, nil, "-write-burst must be positive"},
 		{"negative response cache", []string{"-response-cache", "-1"}, nil, "-response-cache must be 0"},
 		{"bad response cache in the environment", nil, map[string]string{"SEARCH_RESPONSE_CACHE": "big"}, "SEARCH_RESPONSE_CACHE"},
+		{"analytics days beyond a year", []string{"-analytics-days", "367"}, nil, "-analytics-days must be from 1 to 366"},
+		{"no analytics days", []string{"-analytics-days", "0"}, nil, "-analytics-days must be from 1 to 366"},
+		{"no analytics queries", []string{"-analytics-max-queries", "0"}, nil, "-analytics-max-queries positive"},
+		{"bad analytics days in the environment", nil, map[string]string{"SEARCH_ANALYTICS_DAYS": "forever"}, "SEARCH_ANALYTICS_DAYS"},
+		{"bad analytics queries in the environment", nil, map[string]string{"SEARCH_ANALYTICS_MAX_QUERIES": "-5"}, "SEARCH_ANALYTICS_MAX_QUERIES"},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {

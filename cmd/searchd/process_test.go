@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mpower/labor-search/internal/testkit"
 )
 
 // binDir holds the binary built for the child-process tests; TestMain
@@ -64,8 +66,8 @@ func searchdBinary(tb testing.TB) string {
 type child struct {
 	cmd    *exec.Cmd
 	base   string
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *testkit.SyncBuffer
+	stderr *testkit.SyncBuffer
 	exited chan struct{} // closed when the process has exited
 	err    error         // Wait's result, once exited is closed
 	ready  map[string]any
@@ -78,7 +80,7 @@ func startChild(tb testing.TB, args []string, env ...string) *child {
 	bin := searchdBinary(tb)
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
-	c := &child{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	c := &child{cmd: cmd, stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {

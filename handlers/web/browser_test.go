@@ -27,6 +27,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/mpower/labor-search/analytics"
 )
 
 var screenshotDir = flag.String("screenshots", "", "write PNG screenshots of the search page (desktop and phone width) to this folder")
@@ -707,4 +710,49 @@ func TestBrowserScreenshots(t *testing.T) {
 		tb.waitFor("the filter panel", `document.querySelector("#filters-toggle").getAttribute("aria-expanded") === "true"`)
 		save(tb, "phone-filters.png", false)
 	})
+}
+
+// TestBrowserClickCounted: the page sends its tab's session token with
+// each search and, when a visitor opens a hit, a beacon that query
+// analytics count as a click on that search.
+func TestBrowserClickCounted(t *testing.T) {
+	srv, store, clock := startAnalyticsService(t)
+	tb := newTab(t, srv.URL, 1280, 900)
+	defer tb.checkConsole()
+	tb.open("/?q=mining")
+	token := evalJS[string](tb, `sessionStorage.getItem("labor-search-session") ?? ""`)
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(token) {
+		t.Errorf("session token %q, want 32 hex digits in sessionStorage", token)
+	}
+	if api := evalJS[string](tb, `document.querySelector("#api-call").textContent`); strings.Contains(api, "session") {
+		t.Errorf("the API call shown to the visitor carries the session: %q", api)
+	}
+	second := evalJS[string](tb, `document.querySelectorAll("#results .hit-link")[1].getAttribute("href")`)
+	if !strings.HasPrefix(second, "/v1/documents/") {
+		t.Fatalf("the second hit's link is %q, want its document", second)
+	}
+	// The click leaves the page for the document; the beacon goes anyway.
+	tb.do("open the second hit", chromedp.Click(chromedp.CSS(`#results .hit:nth-child(2) .hit-link`)))
+
+	// The search folds for the window; once it has passed, the search and
+	// the beacon's click are counted.
+	clock.advance(analytics.DefaultFoldWindow)
+	day := store.Today()
+	var got []analytics.QueryStats
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		var err error
+		if got, _, err = store.Queries(day, day, analytics.FilterAll, 10); err != nil {
+			t.Fatal(err)
+		}
+		// The beacon may still be on its way.
+		if len(got) > 0 && got[0].Clicks > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := []analytics.QueryStats{{Query: "mining", Counts: analytics.Counts{Searches: 1, ClickedSearches: 1, Clicks: 1}}}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(analytics.Counts{}, "LastSeen")); diff != "" {
+		t.Errorf("analytics after the click mismatch (-want +got):\n%s", diff)
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mpower/labor-search/analytics"
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/seedengine"
@@ -26,6 +28,43 @@ func testNow() time.Time { return time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC) }
 // not nil, sits in front of it so a test can change some answers.
 func startService(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
+	return startServiceWith(t, wrap, nil)
+}
+
+// handClock is the analytics store's clock, moved by the test, so a fold
+// window passes without waiting.
+type handClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *handClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *handClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// startAnalyticsService is startService with query analytics in memory on
+// a clock the test moves.
+func startAnalyticsService(t *testing.T) (*httptest.Server, *analytics.Store, *handClock) {
+	t.Helper()
+	clock := &handClock{t: testNow()}
+	store, err := analytics.Open(analytics.Options{Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return startServiceWith(t, nil, store), store, clock
+}
+
+func startServiceWith(t *testing.T, wrap func(http.Handler) http.Handler, store *analytics.Store) *httptest.Server {
+	t.Helper()
 	ix, err := index.Open("", index.Options{})
 	if err != nil {
 		t.Fatalf("open index: %v", err)
@@ -42,7 +81,7 @@ func startService(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.
 	if err := engine.Upsert(context.Background(), docs); err != nil {
 		t.Fatalf("index the seeds: %v", err)
 	}
-	h, err := handlers.New(handlers.Config{Engine: engine, Registry: prometheus.NewRegistry(), Now: testNow})
+	h, err := handlers.New(handlers.Config{Engine: engine, Registry: prometheus.NewRegistry(), Now: testNow, Analytics: store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,6 +115,7 @@ func TestAlertsCoverTheIssue(t *testing.T) {
 		{alert: "SearchTargetDown", reads: "up", exprHas: "== 0"},
 		{alert: "SearchTargetMissing", reads: "up", exprHas: "absent("},
 		{alert: "SearchIndexEmpty", reads: "index_documents", exprHas: "== 0"},
+		{alert: "SearchZeroResultsDoubled", reads: "search_analytics_searches_total", exprHas: "offset 1w", minFor: time.Hour},
 	}
 	for _, test := range tests {
 		t.Run(test.alert, func(t *testing.T) {
@@ -208,13 +209,26 @@ type promtoolTests struct {
 	} `json:"tests"`
 }
 
+// alertTestFiles are the promtool unit tests of alerts.yml: the
+// query-analytics alert compares with a week earlier, so its tests span
+// nine days and are evaluated hourly in a file of their own.
+var alertTestFiles = []string{"alerts_test.yml", "analytics_alerts_test.yml"}
+
 func mustPromtoolTests(tb testing.TB) *promtoolTests {
 	tb.Helper()
-	var pt promtoolTests
-	if err := yaml.UnmarshalStrict(mustRead(tb, filepath.Join(deployDir, "prometheus", "alerts_test.yml")), &pt); err != nil {
-		tb.Fatalf("alerts_test.yml: %v", err)
+	var all promtoolTests
+	for _, name := range alertTestFiles {
+		var pt promtoolTests
+		if err := yaml.UnmarshalStrict(mustRead(tb, filepath.Join(deployDir, "prometheus", name)), &pt); err != nil {
+			tb.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff([]string{"rules.yml", "alerts.yml"}, pt.RuleFiles); diff != "" {
+			tb.Errorf("%s rule_files mismatch (-want +got):\n%s", name, diff)
+		}
+		all.RuleFiles = pt.RuleFiles
+		all.Tests = append(all.Tests, pt.Tests...)
 	}
-	return &pt
+	return &all
 }
 
 // alerts_test.yml shows every alert both firing (with its annotations, so
@@ -258,7 +272,7 @@ func TestPromtool(t *testing.T) {
 	for _, args := range [][]string{
 		{"check", "config", "deploy/prometheus/prometheus.yml"},
 		{"check", "rules", "deploy/prometheus/rules.yml", "deploy/prometheus/alerts.yml"},
-		{"test", "rules", "deploy/prometheus/alerts_test.yml"},
+		{"test", "rules", "deploy/prometheus/alerts_test.yml", "deploy/prometheus/analytics_alerts_test.yml"},
 	} {
 		out := runOutput(t, "promtool", args...)
 		t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)

@@ -3,6 +3,12 @@
 // search in the URL so a search can be shared, bookmarked and restored with
 // Back and Forward.
 //
+// Query analytics: each tab makes a random session token (kept in
+// sessionStorage, so it lasts as long as the tab) and sends it with every
+// search, so the service counts a query typed letter by letter once; a
+// click on a hit sends a beacon naming the search's query_id, the hit and
+// its rank. Nothing else about the visitor is sent.
+//
 // Safety: every piece of text from the API goes into the page as text
 // (textContent, append(string)). The only markup taken from the API is the
 // <mark> tags of highlight fragments, and those are split out by exact match,
@@ -173,6 +179,44 @@
 
   let state = stateFromURL(location.search);
 
+  // ---- Query analytics -----------------------------------------------------
+
+  const SESSION_KEY = "labor-search-session";
+  // session is this tab's token: 32 hex digits from the browser's random
+  // source. Without sessionStorage (a locked-down browser) it lasts as long
+  // as the page.
+  const session = (() => {
+    try {
+      const kept = sessionStorage.getItem(SESSION_KEY);
+      if (kept && /^[0-9a-f]{32}$/.test(kept)) return kept;
+    } catch { /* no storage: a token for this page only */ }
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    try { sessionStorage.setItem(SESSION_KEY, token); } catch { /* see above */ }
+    return token;
+  })();
+
+  // shownQuery is the counted search whose results are on screen: later
+  // pages of the same query are not counted again, so they keep page 1's id.
+  let shownQuery = { q: null, id: "" };
+
+  function noteQueryID(body) {
+    if (typeof body.query_id === "string" && body.query_id) {
+      shownQuery = { q: state.q, id: body.query_id };
+    } else if (shownQuery.q !== state.q) {
+      shownQuery = { q: null, id: "" };
+    }
+  }
+
+  // sendClick tells the service a visitor opened a hit. A beacon outlives
+  // the page it leaves, and its answer is not needed.
+  function sendClick(hit, position) {
+    if (!shownQuery.id || !navigator.sendBeacon) return;
+    navigator.sendBeacon("/v1/events", JSON.stringify({
+      type: "click", query_id: shownQuery.id, document_id: hit.id, position,
+    }));
+  }
+
   // History: a filter, sort, page or date change and Enter each push one
   // entry. Typing updates results as the visitor types but must not leave one
   // entry per keystroke, so the first debounced search of a burst of typing
@@ -231,7 +275,9 @@
     busyTimer = setTimeout(() => document.body.classList.add("busy"), 150);
     results.setAttribute("aria-busy", "true");
     try {
-      const res = await fetch(api, { signal: searchAbort.signal, headers: { Accept: "application/json" } });
+      // The session goes to the service only, not into the API link shown.
+      const counted = api + (api.includes("?") ? "&" : "?") + "session=" + session;
+      const res = await fetch(counted, { signal: searchAbort.signal, headers: { Accept: "application/json" } });
       const body = await readJSON(res);
       if (seq !== searchSeq) return;
       // Which search the page shows, for scripts and tests that drive it.
@@ -241,6 +287,7 @@
       } else if (!body || !Array.isArray(body.hits)) {
         showError("The search service sent an answer this page does not understand.");
       } else {
+        noteQueryID(body);
         render(body);
       }
     } catch (err) {
@@ -287,7 +334,8 @@
     renderRefinements();
     renderFacets(res.facets || {});
     renderStats(res);
-    results.replaceChildren(...res.hits.map(renderHit));
+    const first = ((Number(res.page) || 1) - 1) * (Number(res.per_page) || 10);
+    results.replaceChildren(...res.hits.map((hit, i) => renderHit(hit, first + i + 1)));
     renderEmpty(res);
     renderPagination(res);
   }
@@ -456,7 +504,10 @@
   }
 
   let hitSeq = 0;
-  function renderHit(hit) {
+  // renderHit draws one hit; position is its 1-based rank in the results.
+  // Its title links to the document's record, the one page the service has
+  // of it; opening it (click, middle click, keyboard) counts as a click.
+  function renderHit(hit, position) {
     const id = `hit-${++hitSeq}`;
     const hl = hit.highlights || {};
     const title = hl.title && hl.title.length ? highlighted(hl.title[0]) : hit.title;
@@ -498,7 +549,12 @@
     return h("li", { class: "hit" },
       h("article", { "aria-labelledby": id },
         h("div", { class: "hit-head" },
-          h("h3", { class: "hit-title", id }, title),
+          h("h3", { class: "hit-title", id },
+            h("a", {
+              class: "hit-link", href: "/v1/documents/" + encodeURIComponent(hit.id),
+              onclick: () => sendClick(hit, position),
+              onauxclick: (ev) => { if (ev.button === 1) sendClick(hit, position); },
+            }, title)),
           status),
         h("p", { class: "hit-meta" },
           h("span", { class: "kind" }, hit.kind ? hit.kind[0].toUpperCase() + hit.kind.slice(1) : ""),
