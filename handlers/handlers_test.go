@@ -635,6 +635,26 @@ func TestSearchPage(t *testing.T) {
 	}
 }
 
+// TestAdminPage: the editors' page is served by the router at /admin, with
+// GET and HEAD, and only there.
+func TestAdminPage(t *testing.T) {
+	s := mustService(t, Config{})
+	rec := s.get(t, "/admin")
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), `src="/static/admin.js"`) {
+		t.Fatalf("GET /admin = %d %q, want the editors' page", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	if rec := s.do(t, http.MethodHead, "/admin", nil, nil); rec.Code != 200 || rec.Body.Len() != 0 {
+		t.Errorf("HEAD /admin = %d with %d bytes, want 200 and none", rec.Code, rec.Body.Len())
+	}
+	if rec := s.get(t, "/static/admin.js"); rec.Code != 200 {
+		t.Errorf("GET /static/admin.js = %d", rec.Code)
+	}
+	rec = s.do(t, http.MethodPost, "/admin", nil, nil)
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST /admin = %d Allow %q, want 405 with GET, HEAD", rec.Code, rec.Header().Get("Allow"))
+	}
+}
+
 func TestQueryStringEscaping(t *testing.T) {
 	// A filter value with reserved characters arrives intact.
 	s := mustService(t, Config{APIKey: testKey})

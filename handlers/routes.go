@@ -44,6 +44,8 @@ func (s *server) routes(metrics http.Handler) []route {
 		{"/openapi.json", http.MethodGet, "openapi", http.HandlerFunc(serveOpenAPI)},
 		{"/", http.MethodGet, "page", page},
 		{"/", http.MethodHead, "pageHead", page},
+		{"/admin", http.MethodGet, "adminPage", page},
+		{"/admin", http.MethodHead, "adminPageHead", page},
 		{"/static/{file}", http.MethodGet, "static", page},
 		{"/static/{file}", http.MethodHead, "staticHead", page},
 	}, s.algoliaRoutes()...)

@@ -94,6 +94,9 @@ func TestStrictSecurityHeaders(t *testing.T) {
 	}{
 		{"GET", "/", nil},
 		{"HEAD", "/", nil},
+		{"GET", "/admin", nil},
+		{"HEAD", "/admin", nil},
+		{"GET", "/static/admin.js", nil},
 		{"GET", "/static/app.js", nil},
 		{"GET", "/static/app.css", nil},
 		{"GET", "/static/nope.js", nil},

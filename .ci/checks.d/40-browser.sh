@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The search page in a real browser (issue 4): the chromedp tests of
-# handlers/web against headless Chromium, verbosely so the log shows each
-# test's PASS line, plus the screenshots of the page at desktop and phone
-# width. In CI a skip is a failure: .ci/install.sh installs chromium, so a
+# The search page (issue 4) and the editors' page (issue 15) in a real
+# browser: the chromedp tests of handlers/web against headless Chromium,
+# verbosely so the log shows each test's PASS line, plus the screenshots of
+# the pages at desktop and phone width. In CI a skip is a failure: .ci/install.sh installs chromium, so a
 # browser test that skips means the page went untested.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,5 +17,5 @@ if grep -q -- '--- SKIP' "$log"; then
   echo "40-browser: a browser test skipped" >&2
   exit 1
 fi
-echo "screenshots of the search page: $shots"
+echo "screenshots of the search and editors' pages: $shots"
 ls -1 "$shots"

@@ -1,6 +1,6 @@
-// Package web serves the search page at / and its static files, embedded in
-// the binary so the service works offline with no build step. The page calls
-// the service's own /v1/search and /v1/suggest.
+// Package web serves the search page at /, the editors' page at /admin and
+// their static files, embedded in the binary so the service works offline
+// with no build step. The pages call only the service's own API.
 package web
 
 import (
@@ -28,10 +28,18 @@ type asset struct {
 	contentType string
 }
 
-// Handler serves GET / (the page) and GET /static/{file}. Every response
-// carries an ETag (a content hash) so a browser revalidates cheaply; the page
-// itself is "no-cache" so a new binary's page is seen at once, while the
-// static files may be cached briefly and are revalidated after that.
+// pages maps the paths of the HTML pages to their files, which are served
+// at these paths only, never under /static/.
+var pages = map[string]string{
+	"/":      "index.html",
+	"/admin": "admin.html",
+}
+
+// Handler serves GET / (the search page), GET /admin (the editors' page) and
+// GET /static/{file}. Every response carries an ETag (a content hash) so a
+// browser revalidates cheaply; the pages themselves are "no-cache" so a new
+// binary's page is seen at once, while the static files may be cached
+// briefly and are revalidated after that.
 func Handler() http.Handler {
 	assets, err := load(files)
 	if err != nil {
@@ -81,14 +89,13 @@ func securityHeaders(h http.Header) {
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var name, cache string
-	switch {
-	case r.URL.Path == "/":
-		name, cache = "index.html", "no-cache"
-	case strings.HasPrefix(r.URL.Path, "/static/"):
-		name, cache = strings.TrimPrefix(r.URL.Path, "/static/"), "public, max-age=300, must-revalidate"
+	if page, ok := pages[r.URL.Path]; ok {
+		name, cache = page, "no-cache"
+	} else if file, ok := strings.CutPrefix(r.URL.Path, "/static/"); ok && !strings.HasSuffix(file, ".html") {
+		name, cache = file, "public, max-age=300, must-revalidate"
 	}
 	a, ok := s.assets[name]
-	if !ok || name == "index.html" && r.URL.Path != "/" {
+	if !ok {
 		writeError(w, http.StatusNotFound, "not_found", "no such page: "+r.URL.Path)
 		return
 	}

@@ -22,6 +22,9 @@ func TestHandlerServesPageAndStatic(t *testing.T) {
 		contains    string
 	}{
 		{"/", "text/html; charset=utf-8", "no-cache", `<input id="q"`},
+		{"/admin", "text/html; charset=utf-8", "no-cache", `<input id="key" name="key" type="password"`},
+		{"/static/admin.js", "text/javascript; charset=utf-8", "public, max-age=300, must-revalidate", "/v1/analytics/queries"},
+		{"/static/admin.css", "text/css; charset=utf-8", "public, max-age=300, must-revalidate", ".segmented"},
 		{"/static/app.js", "text/javascript; charset=utf-8", "public, max-age=300, must-revalidate", "/v1/suggest"},
 		{"/static/app.css", "text/css; charset=utf-8", "public, max-age=300, must-revalidate", "--accent"},
 		{"/static/favicon.svg", "image/svg+xml", "public, max-age=300, must-revalidate", "<svg"},
@@ -80,6 +83,9 @@ func TestHandlerErrors(t *testing.T) {
 	}{
 		{"unknown static file", http.MethodGet, "/static/nope.js", http.StatusNotFound, "not_found"},
 		{"page is not under static", http.MethodGet, "/static/index.html", http.StatusNotFound, "not_found"},
+		{"editors' page is not under static", http.MethodGet, "/static/admin.html", http.StatusNotFound, "not_found"},
+		{"editors' page has one path", http.MethodGet, "/admin/", http.StatusNotFound, "not_found"},
+		{"post to editors' page", http.MethodPost, "/admin", http.StatusMethodNotAllowed, "method_not_allowed"},
 		{"directory", http.MethodGet, "/static/", http.StatusNotFound, "not_found"},
 		{"other path", http.MethodGet, "/index.html", http.StatusNotFound, "not_found"},
 		{"post to page", http.MethodPost, "/", http.StatusMethodNotAllowed, "method_not_allowed"},
@@ -114,7 +120,7 @@ func TestHandlerErrors(t *testing.T) {
 // from strings could run a document's text, and an address elsewhere would
 // break the page offline.
 func TestPageHasNoInlineCode(t *testing.T) {
-	for _, name := range []string{"static/index.html", "static/app.js"} {
+	for _, name := range []string{"static/index.html", "static/app.js", "static/admin.html", "static/admin.js", "static/admin.css"} {
 		b, err := files.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
