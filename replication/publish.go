@@ -85,19 +85,27 @@ func (r *Replica) Write(ctx context.Context, docs []index.Document, atomic bool,
 // delete that was stored (same key) finds its own tombstone and answers its
 // sequence, as a retried write does.
 func (r *Replica) Delete(ctx context.Context, id, key string) (uint64, error) {
-	last, err := r.lastForSubject(ctx, r.subject(id), fmt.Sprintf("document %q", id))
+	return r.publishTombstone(ctx, r.subject(id), id, fmt.Sprintf("document %q", id), opDelete, key, search.ErrNotFound)
+}
+
+// publishTombstone publishes a delete (op) of id on subject, or answers
+// notFound when the stream's last message there is none or a tombstone
+// already; a retry under the key that stored that tombstone answers its
+// sequence instead.
+func (r *Replica) publishTombstone(ctx context.Context, subject, id, what, op, key string, notFound error) (uint64, error) {
+	last, err := r.lastForSubject(ctx, subject, what)
 	if err != nil {
 		return 0, err
 	}
-	if last == nil || last.Header.Get(headerOp) == opDelete {
+	if last == nil || last.Header.Get(headerOp) == op {
 		if last != nil && key != "" && last.Header.Get(jetstream.MsgIDHeader) == key {
 			r.metrics.publishDuplicates.Inc()
 			return last.Sequence, nil
 		}
-		return 0, search.ErrNotFound
+		return 0, notFound
 	}
-	m := nats.NewMsg(r.subject(id))
-	m.Header.Set(headerOp, opDelete)
+	m := nats.NewMsg(subject)
+	m.Header.Set(headerOp, op)
 	m.Header.Set(headerID, id)
 	if key == "" {
 		key = nuid.Next()
@@ -136,24 +144,7 @@ func (r *Replica) PutSynonymSet(ctx context.Context, set search.SynonymSet, key 
 // sequence, or search.ErrSynonymNotFound when the log holds no live set
 // with this id; the check asks the stream, as Delete does.
 func (r *Replica) DeleteSynonymSet(ctx context.Context, id, key string) (uint64, error) {
-	last, err := r.lastForSubject(ctx, r.synonymSubject(id), fmt.Sprintf("synonym set %q", id))
-	if err != nil {
-		return 0, err
-	}
-	if last == nil || last.Header.Get(headerOp) == opSynonymsDelete {
-		if last != nil && key != "" && last.Header.Get(jetstream.MsgIDHeader) == key {
-			r.metrics.publishDuplicates.Inc()
-			return last.Sequence, nil
-		}
-		return 0, search.ErrSynonymNotFound
-	}
-	m := nats.NewMsg(r.synonymSubject(id))
-	m.Header.Set(headerOp, opSynonymsDelete)
-	m.Header.Set(headerID, id)
-	if key == "" {
-		key = nuid.Next()
-	}
-	return r.publishOne(ctx, m, key)
+	return r.publishTombstone(ctx, r.synonymSubject(id), id, fmt.Sprintf("synonym set %q", id), opSynonymsDelete, key, search.ErrSynonymNotFound)
 }
 
 // lastForSubject is the stream's last message on subject (of what, for
