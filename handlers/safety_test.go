@@ -98,6 +98,7 @@ func TestStrictSecurityHeaders(t *testing.T) {
 		{"HEAD", "/admin", nil},
 		{"GET", "/static/admin.js", nil},
 		{"GET", "/static/app.js", nil},
+		{"GET", "/static/dom.js", nil},
 		{"GET", "/static/app.css", nil},
 		{"GET", "/static/nope.js", nil},
 		{"GET", "/v1/search?q=mining", nil},

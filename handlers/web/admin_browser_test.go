@@ -485,7 +485,7 @@ func TestBrowserAdminHostileText(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body any
 		switch r.URL.Path {
-		case "/admin", "/static/app.css", "/static/admin.css", "/static/admin.js", "/static/favicon.svg":
+		case "/admin", "/static/app.css", "/static/admin.css", "/static/dom.js", "/static/admin.js", "/static/favicon.svg":
 			page.ServeHTTP(w, r)
 			return
 		case "/v1/analytics/summary":

@@ -26,6 +26,7 @@ func TestHandlerServesPageAndStatic(t *testing.T) {
 		{"/static/admin.js", "text/javascript; charset=utf-8", "public, max-age=300, must-revalidate", "/v1/analytics/queries"},
 		{"/static/admin.css", "text/css; charset=utf-8", "public, max-age=300, must-revalidate", ".segmented"},
 		{"/static/app.js", "text/javascript; charset=utf-8", "public, max-age=300, must-revalidate", "/v1/suggest"},
+		{"/static/dom.js", "text/javascript; charset=utf-8", "public, max-age=300, must-revalidate", "window.laborDOM"},
 		{"/static/app.css", "text/css; charset=utf-8", "public, max-age=300, must-revalidate", "--accent"},
 		{"/static/favicon.svg", "image/svg+xml", "public, max-age=300, must-revalidate", "<svg"},
 	}
@@ -120,7 +121,7 @@ func TestHandlerErrors(t *testing.T) {
 // from strings could run a document's text, and an address elsewhere would
 // break the page offline.
 func TestPageHasNoInlineCode(t *testing.T) {
-	for _, name := range []string{"static/index.html", "static/app.js", "static/admin.html", "static/admin.js", "static/admin.css"} {
+	for _, name := range []string{"static/index.html", "static/dom.js", "static/app.js", "static/admin.html", "static/admin.js", "static/admin.css"} {
 		b, err := files.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

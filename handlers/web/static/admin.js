@@ -62,45 +62,8 @@
   const synListStatus = $("syn-list-status");
 
   // ---- DOM helpers ---------------------------------------------------------
-  // The same three helpers as the search page's script; each page is one
-  // file with no build step, so they are repeated rather than shared.
-
-  // h builds an element; string children become text nodes, never markup.
-  function h(tag, props, ...children) {
-    const el = document.createElement(tag);
-    for (const [k, v] of Object.entries(props || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k === "class") el.className = v;
-      else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-      else el.setAttribute(k, v === true ? "" : v);
-    }
-    for (const c of children.flat(Infinity)) {
-      if (c !== null && c !== undefined && c !== false) el.append(c);
-    }
-    return el;
-  }
-
-  // highlighted turns an API highlight fragment (HTML-escaped text with
-  // <mark> around matches) into DOM nodes without parsing it as HTML.
-  function highlighted(fragment) {
-    const out = document.createDocumentFragment();
-    let inMark = false;
-    for (const part of String(fragment).split(/(<mark>|<\/mark>)/)) {
-      if (part === "<mark>") inMark = true;
-      else if (part === "</mark>") inMark = false;
-      else if (part) out.append(inMark ? h("mark", null, decodeEntities(part)) : decodeEntities(part));
-    }
-    return out;
-  }
-
-  const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"", apos: "'", nbsp: "\u00a0" };
-  function decodeEntities(s) {
-    return s.replace(/&(#[xX][0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (whole, ref) => {
-      if (ref[0] !== "#") return ENTITIES[ref.toLowerCase()] ?? whole;
-      const cp = ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole;
-    });
-  }
+  // h and highlighted are dom.js's, shared with the search page.
+  const { h, highlighted } = window.laborDOM;
 
   function show(el, content) {
     if (content === null || content === undefined || content === "") {

@@ -59,49 +59,10 @@
 
   // ---- DOM helpers ---------------------------------------------------------
 
-  // h builds an element; string children become text nodes, never markup.
-  function h(tag, props, ...children) {
-    const el = document.createElement(tag);
-    for (const [k, v] of Object.entries(props || {})) {
-      if (v === null || v === undefined || v === false) continue;
-      if (k === "class") el.className = v;
-      else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-      else if (k === "checked" || k === "value") el[k] = v;
-      else el.setAttribute(k, v === true ? "" : v);
-    }
-    for (const c of children.flat(Infinity)) {
-      if (c !== null && c !== undefined && c !== false) el.append(c);
-    }
-    return el;
-  }
-
-  // highlighted turns an API highlight fragment (HTML-escaped text with
-  // <mark> around matches) into DOM nodes without parsing it as HTML: the
-  // exact tags <mark> and </mark> become elements, everything else is text
-  // with its character references decoded. Markup that should not be there
-  // shows as characters and never reaches a parser.
-  function highlighted(fragment) {
-    const out = document.createDocumentFragment();
-    let inMark = false;
-    for (const part of String(fragment).split(/(<mark>|<\/mark>)/)) {
-      if (part === "<mark>") inMark = true;
-      else if (part === "</mark>") inMark = false;
-      else if (part) out.append(inMark ? h("mark", null, decodeEntities(part)) : decodeEntities(part));
-    }
-    return out;
-  }
-
-  const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"", apos: "'", nbsp: "\u00a0" };
-  function decodeEntities(s) {
-    return s.replace(/&(#[xX][0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (whole, ref) => {
-      if (ref[0] !== "#") return ENTITIES[ref.toLowerCase()] ?? whole;
-      const cp = ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : whole;
-    });
-  }
+  const { h, highlighted } = window.laborDOM;
 
   // Icons are drawn as SVG elements, not images, so the page loads nothing
-  // but its own three files.
+  // but its own files.
   const ICONS = {
     search: ["M11 4a7 7 0 1 0 0 14 7 7 0 0 0 0-14z", "M20 20l-4-4"],
     doc: ["M7 3h7l5 5v13H7z", "M14 3v5h5", "M10 13h6", "M10 17h6"],
