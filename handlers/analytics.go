@@ -117,42 +117,30 @@ func isToken(v string, minLen, maxLen int) bool {
 	return true
 }
 
-// takeTrackingJSON removes "analytics" and "session" from a JSON search
-// body.
-func takeTrackingJSON(body []byte) ([]byte, tracking, error) {
+// trackingJSON reads "analytics" and "session" from a JSON search body's
+// raw values (taken out by takeFields).
+func trackingJSON(taken map[string]json.RawMessage) (tracking, error) {
 	var t tracking
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil {
-		return body, t, nil // the parser reports what is wrong
-	}
-	rawFlag, hasFlag := fields[paramAnalytics]
-	rawSession, hasSession := fields[paramSession]
-	if !hasFlag && !hasSession {
-		return body, t, nil
-	}
-	delete(fields, paramAnalytics)
-	delete(fields, paramSession)
-	if hasFlag && !isNull(rawFlag) {
+	if raw, ok := taken[paramAnalytics]; ok && !isNull(raw) {
 		var on bool
-		if err := json.Unmarshal(rawFlag, &on); err != nil {
-			return nil, t, search.Invalid(paramAnalytics, "analytics must be true or false")
+		if err := json.Unmarshal(raw, &on); err != nil {
+			return t, search.Invalid(paramAnalytics, "analytics must be true or false")
 		}
 		t.off = !on
 	}
-	if hasSession && !isNull(rawSession) {
+	if raw, ok := taken[paramSession]; ok && !isNull(raw) {
 		var s string
-		if err := json.Unmarshal(rawSession, &s); err != nil {
-			return nil, t, search.Invalid(paramSession, "session must be a string")
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return t, search.Invalid(paramSession, "session must be a string")
 		}
 		if s = strings.TrimSpace(s); s != "" {
 			var err error
 			if t.session, err = checkSession(s); err != nil {
-				return nil, t, err
+				return t, err
 			}
 		}
 	}
-	out, err := json.Marshal(fields)
-	return out, t, err
+	return t, nil
 }
 
 // record counts a search a visitor made and returns its query id, ""

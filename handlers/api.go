@@ -137,11 +137,15 @@ func (s *server) searchPOST(r *http.Request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, minSeq, err := takeMinSeqJSON(body, r.Header)
+	body, taken, err := takeFields(body, paramMinSeq, paramAnalytics, paramSession)
 	if err != nil {
 		return nil, err
 	}
-	body, track, err := takeTrackingJSON(body)
+	minSeq, err := minSeqJSON(taken[paramMinSeq], r.Header)
+	if err != nil {
+		return nil, err
+	}
+	track, err := trackingJSON(taken)
 	if err != nil {
 		return nil, err
 	}

@@ -103,28 +103,41 @@ func parseSeq(v string) (uint64, error) {
 	return n, nil
 }
 
-// takeMinSeqJSON removes "min_seq" from a JSON search body.
-func takeMinSeqJSON(body []byte, h http.Header) ([]byte, uint64, error) {
+// takeFields removes the named fields from a JSON object body in one pass
+// and returns their raw values: the service's own parameters (min_seq,
+// analytics, session), which the search request parser does not know. A
+// body that is not an object, or holds none of them, comes back as it was,
+// for the parser to report.
+func takeFields(body []byte, names ...string) ([]byte, map[string]json.RawMessage, error) {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) != nil {
-		return body, 0, nil // the parser reports what is wrong
+		return body, nil, nil
 	}
-	raw, ok := fields[paramMinSeq]
-	if !ok {
-		seq, err := takeMinSeq(url.Values{}, h)
-		return body, seq, err
+	taken := map[string]json.RawMessage{}
+	for _, name := range names {
+		if raw, ok := fields[name]; ok {
+			taken[name] = raw
+			delete(fields, name)
+		}
 	}
-	delete(fields, paramMinSeq)
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
-		return nil, 0, search.Invalid(paramMinSeq, "min_seq must be a whole number")
-	}
-	seq, err := parseSeq(n.String())
-	if err != nil {
-		return nil, 0, err
+	if len(taken) == 0 {
+		return body, taken, nil
 	}
 	out, err := json.Marshal(fields)
-	return out, seq, err
+	return out, taken, err
+}
+
+// minSeqJSON reads min_seq from a JSON body's raw value, or from the
+// header when the body has none.
+func minSeqJSON(raw json.RawMessage, h http.Header) (uint64, error) {
+	if raw == nil {
+		return takeMinSeq(url.Values{}, h)
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, search.Invalid(paramMinSeq, "min_seq must be a whole number")
+	}
+	return parseSeq(n.String())
 }
 
 // awaitSeq makes a read wait, within the consistency timeout, until this
