@@ -6,8 +6,8 @@
 # three servers, a searchd replica, and starts an empty replica. After each
 # scenario it prints writes sent / acknowledged / lost, 503s, the longest
 # write pause and the convergence time, and fails on any acknowledged write
-# missing from a replica, replicas that differ from each other or from the
-# stream, a write refused without Retry-After or after more than the write
+# (document or editors' synonym set) missing from a replica, replicas whose
+# documents or synonym sets differ from each other or from the stream, a write refused without Retry-After or after more than the write
 # timeout, or a search not answered. About two minutes, mostly elections.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

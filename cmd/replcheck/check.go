@@ -38,17 +38,23 @@ func (h *harness) readyz(ctx context.Context, r *replica) (readyzBody, error) {
 type checkResult struct {
 	lost   int
 	digest string
+	// Of the editors' synonym sets: acknowledged states the stream lacks,
+	// the sets the stream holds and its digest of them.
+	synLost, synLive int
+	synDigest        string
 }
 
 // docState is a document as the check compares it; "" = absent.
 func docState(title, description string) string { return title + "\x00" + description }
 
-// check compares the writers' model, the stream and every replica.
-func (h *harness) check(ctx context.Context, name string, w *workload) checkResult {
-	stream, err := h.streamState(ctx)
+// check compares the writers' model, the stream and every replica, the
+// documents and the synonym sets; last is the sequence they converged on
+// (0 if they did not), which the synonym lists are read at.
+func (h *harness) check(ctx context.Context, name string, w *workload, last uint64) checkResult {
+	stream, streamSyn, err := h.streamState(ctx)
 	if err != nil {
 		h.violate(name + ": read the stream: " + err.Error())
-		return checkResult{digest: "--------"}
+		return checkResult{digest: "--------", synDigest: "--------"}
 	}
 	m := h.model
 	m.mu.Lock()
@@ -98,7 +104,117 @@ func (h *harness) check(ctx context.Context, name string, w *workload) checkResu
 			h.violate(fmt.Sprintf("%s: %s holds %d documents, the stream %d", name, r.name, total, live))
 		}
 	}
+	h.checkSynonyms(ctx, name, streamSyn, last, &res)
 	return res
+}
+
+// checkSynonyms compares the model's acknowledged synonym sets with the
+// stream's last message per set, and every replica's list with both. A
+// replica's list must equal the stream's exactly: only this suite writes
+// sets, uncertain ones included.
+func (h *harness) checkSynonyms(ctx context.Context, name string, stream map[string]string, last uint64, res *checkResult) {
+	m := h.model
+	m.mu.Lock()
+	acked := map[string]string{}
+	for _, id := range sortedKeys(m.synIDs) {
+		if want, ok := m.synState[id]; ok && !m.synUncertain[id] {
+			acked[id] = want
+		}
+	}
+	m.mu.Unlock()
+	for _, id := range sortedKeys(keySet(acked)) {
+		if got := stream[id]; got != acked[id] {
+			res.synLost++
+			h.violate(fmt.Sprintf("%s: acknowledged synonym set %s is %q, the stream holds %q", name, id, acked[id], got))
+		}
+	}
+	res.synDigest = digest(sortedKeys(keySet(stream)), stream)
+	for _, st := range stream {
+		if st != "" {
+			res.synLive++
+		}
+	}
+	for _, r := range h.liveReplicas() {
+		sets, total, err := h.replicaSynonyms(r, last)
+		if err != nil {
+			h.violate(fmt.Sprintf("%s: read %s's synonym sets: %v", name, r.name, err))
+			continue
+		}
+		if total != len(sets) {
+			h.violate(fmt.Sprintf("%s: %s lists %d synonym sets with a total of %d", name, r.name, len(sets), total))
+		}
+		ids := keySet(stream)
+		for id := range sets {
+			ids[id] = true
+		}
+		diffs := 0
+		for _, id := range sortedKeys(ids) {
+			if sets[id] != stream[id] {
+				if diffs < 3 {
+					h.violate(fmt.Sprintf("%s: %s holds %q for synonym set %s, the stream %q", name, r.name, sets[id], id, stream[id]))
+				}
+				diffs++
+			}
+		}
+		if d := digest(sortedKeys(keySet(stream)), sets); diffs > 0 || d != res.synDigest {
+			h.violate(fmt.Sprintf("%s: %s differs from the stream on %d synonym sets (digest %s, stream %s)", name, r.name, diffs, d[:8], res.synDigest[:8]))
+		}
+		for _, id := range sortedKeys(keySet(acked)) {
+			if sets[id] != acked[id] {
+				h.violate(fmt.Sprintf("%s: %s holds %q for acknowledged synonym set %s, acknowledged %q", name, r.name, sets[id], id, acked[id]))
+			}
+		}
+	}
+}
+
+// replicaSynonyms is a replica's synonym sets by id, read once it has
+// applied minSeq, and the total it answers.
+func (h *harness) replicaSynonyms(r *replica, minSeq uint64) (map[string]string, int, error) {
+	path := "/v1/synonyms"
+	if minSeq > 0 {
+		path += fmt.Sprintf("?min_seq=%d", minSeq)
+	}
+	resp, err := h.client.Get(r.base + path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, 0, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	var list struct {
+		Synonyms []synonymSet `json:"synonyms"`
+		Total    int          `json:"total"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		return nil, 0, fmt.Errorf("GET %s: %w", path, err)
+	}
+	out := make(map[string]string, len(list.Synonyms))
+	for _, s := range list.Synonyms {
+		if _, dup := out[s.ID]; dup {
+			return nil, 0, fmt.Errorf("GET %s lists synonym set %s twice", path, s.ID)
+		}
+		out[s.ID] = synState(s.Root, s.Synonyms)
+	}
+	return out, list.Total, nil
+}
+
+// synonymSet is a set as the API answers it and the stream logs it
+// (search.EncodeSynonymSet).
+type synonymSet struct {
+	ID       string   `json:"id"`
+	Root     string   `json:"root"`
+	Synonyms []string `json:"synonyms"`
+}
+
+// keySet is the ids of states, absent ones ("") included.
+func keySet(states map[string]string) map[string]bool {
+	out := make(map[string]bool, len(states))
+	for id := range states {
+		out[id] = true
+	}
+	return out
 }
 
 func digest(ids []string, states map[string]string) string {
@@ -110,16 +226,17 @@ func digest(ids []string, states map[string]string) string {
 }
 
 // streamState reads the stream message by message: its last message per
-// document (older ones are compacted away), which every replica must hold.
-func (h *harness) streamState(ctx context.Context) (map[string]string, error) {
+// document and per synonym set (older ones are compacted away), which every
+// replica must hold.
+func (h *harness) streamState(ctx context.Context) (docs, synonyms map[string]string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	s, err := h.js.Stream(ctx, "SEARCH")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	info := s.CachedInfo().State
-	out := map[string]string{}
+	out, syn := map[string]string{}, map[string]string{}
 	for seq := info.FirstSeq; seq <= info.LastSeq && info.Msgs > 0; seq++ {
 		var msg *jetstream.RawStreamMsg
 		for attempt := 0; ; attempt++ {
@@ -128,7 +245,7 @@ func (h *harness) streamState(ctx context.Context) (map[string]string, error) {
 				break
 			}
 			if attempt == 20 {
-				return nil, fmt.Errorf("message %d: %w", seq, err)
+				return nil, nil, fmt.Errorf("message %d: %w", seq, err)
 			}
 			sleep(ctx, 250*time.Millisecond)
 		}
@@ -136,17 +253,29 @@ func (h *harness) streamState(ctx context.Context) (map[string]string, error) {
 			continue // compacted: a later message on its subject exists
 		}
 		id := msg.Header.Get("Search-Id")
-		if msg.Header.Get("Search-Op") == "delete" {
+		switch msg.Header.Get("Search-Op") {
+		case "delete":
 			out[id] = ""
-			continue
+		case "synonyms-delete":
+			syn[id] = ""
+		case "synonyms-put":
+			var set synonymSet
+			if err := json.Unmarshal(msg.Data, &set); err != nil {
+				return nil, nil, fmt.Errorf("message %d: %w", seq, err)
+			}
+			if set.ID != id {
+				return nil, nil, fmt.Errorf("message %d: synonym set %q under Search-Id %q", seq, set.ID, id)
+			}
+			syn[id] = synState(set.Root, set.Synonyms)
+		default:
+			var d struct{ Title, Description string }
+			if err := json.Unmarshal(msg.Data, &d); err != nil {
+				return nil, nil, fmt.Errorf("message %d: %w", seq, err)
+			}
+			out[id] = docState(d.Title, d.Description)
 		}
-		var d struct{ Title, Description string }
-		if err := json.Unmarshal(msg.Data, &d); err != nil {
-			return nil, fmt.Errorf("message %d: %w", seq, err)
-		}
-		out[id] = docState(d.Title, d.Description)
 	}
-	return out, nil
+	return out, syn, nil
 }
 
 // replicaState reads every id from a replica, and its document count.

@@ -233,8 +233,8 @@ func (h *harness) runAll(ctx context.Context, names []string) error {
 			return ctx.Err()
 		}
 	}
-	fmt.Fprintf(h.out, "\n%d scenarios in %.0f s; %d documents ever written, %d replicas at the end\n",
-		len(names), time.Since(began).Seconds(), len(h.model.ids), len(h.replicas))
+	fmt.Fprintf(h.out, "\n%d scenarios in %.0f s; %d documents and %d synonym sets ever written, %d replicas at the end\n",
+		len(names), time.Since(began).Seconds(), len(h.model.ids), len(h.model.synIDs), len(h.replicas))
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.violations) > 0 {
@@ -243,7 +243,7 @@ func (h *harness) runAll(ctx context.Context, names []string) error {
 		}
 		return fmt.Errorf("%d violations", len(h.violations))
 	}
-	fmt.Fprintln(h.out, "OK: 0 acknowledged writes lost; replicas identical to each other and to the stream after every scenario")
+	fmt.Fprintln(h.out, "OK: 0 acknowledged writes lost; replicas identical to each other and to the stream (documents and synonym sets) after every scenario")
 	return nil
 }
 
@@ -273,7 +273,7 @@ func (h *harness) runOne(ctx context.Context, sc scenario) error {
 		h.violate(sc.name + ": " + err.Error())
 	}
 	converged := time.Since(stopped)
-	res := h.check(ctx, sc.name, w)
+	res := h.check(ctx, sc.name, w, last)
 	if w.acksAfterRecovery() == 0 {
 		h.violate(sc.name + ": no write acknowledged after the recovery")
 	}
@@ -285,6 +285,8 @@ func (h *harness) runOne(ctx context.Context, sc scenario) error {
 		h.violate(fmt.Sprintf("%s: a refused write took %s (write timeout %s): a hang", sc.name, maxRefusal, writeTimeout))
 	}
 	notes := strings.Join(w.notes, "; ")
+	notes += fmt.Sprintf("; syn sent %d acked %d lost %d, %d sets live (digest %s)",
+		w.synSent, w.synAcked, res.synLost, res.synLive, res.synDigest[:8])
 	if w.searches > 0 {
 		notes += fmt.Sprintf("; searches answered %d/%d", w.searchOK, w.searches)
 	}

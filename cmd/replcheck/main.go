@@ -11,12 +11,16 @@
 //	replica    a searchd replica is SIGKILLed and restarted on its directory
 //	join       a fourth replica starts on an empty directory
 //
-// After each it waits until every replica has applied the stream's last
-// sequence and checks that every acknowledged write is on every replica,
-// that the replicas' documents (ids and stored content) are identical, and
-// that they equal the stream's own last-per-subject state. It prints one
-// table row per scenario: writes sent / acknowledged / lost, 503s, the
-// longest pause between acknowledgements, and the convergence time; it
+// About 1 write in 15 is an editors' synonym set put or delete, on a few
+// set ids of the writer's own (w<n>-s<k>) with terms new to each put, so a
+// missed overwrite shows. After each scenario it waits until every replica
+// has applied the stream's last sequence and checks that every acknowledged
+// write is on every replica, that the replicas' documents (ids and stored
+// content) and synonym sets (GET /v1/synonyms at that sequence) are
+// identical, and that they equal the stream's own last-per-subject state.
+// It prints one table row per scenario: writes sent / acknowledged / lost,
+// 503s, the longest pause between acknowledgements, the convergence time,
+// and in the notes the synonym set writes sent / acknowledged / lost; it
 // exits non-zero on any violation. .ci/checks.d/66-replication.sh runs it:
 //
 //	go build -o /tmp/nats-server github.com/nats-io/nats-server/v2

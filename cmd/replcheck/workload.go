@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,16 +15,30 @@ import (
 // model is what the writers know was acknowledged: each id's last
 // acknowledged state ("" = deleted). An id whose last write was given up
 // unacknowledged may or may not be in the log: it is uncertain and left out
-// of the exact comparison (the replicas must still agree on it).
+// of the exact comparison (the replicas must still agree on it). The
+// editors' synonym sets are kept the same way, apart: their ids are reused
+// (a handful per writer), so a later acknowledged write on an uncertain set
+// makes it certain again; an op is only given up when its scenario ends,
+// long before the next one's writes.
 type model struct {
 	mu        sync.Mutex
 	state     map[string]string
 	ids       map[string]bool
 	uncertain map[string]bool
+
+	synState     map[string]string // set id -> synState, "" = deleted
+	synIDs       map[string]bool
+	synUncertain map[string]bool
 }
 
 func newModel() *model {
-	return &model{state: map[string]string{}, ids: map[string]bool{}, uncertain: map[string]bool{}}
+	return &model{state: map[string]string{}, ids: map[string]bool{}, uncertain: map[string]bool{},
+		synState: map[string]string{}, synIDs: map[string]bool{}, synUncertain: map[string]bool{}}
+}
+
+// synState is a synonym set as the check compares it; "" = absent.
+func synState(root string, synonyms []string) string {
+	return root + "\x00" + strings.Join(synonyms, "\x01")
 }
 
 // workload is the writers and readers of one scenario.
@@ -37,13 +53,15 @@ type workload struct {
 	recovered   time.Time
 	acks        []time.Time
 	sent, acked int
-	unavailable int
-	refusals    []time.Duration
-	quorumLost  time.Time // zero unless two servers are down
-	quorumAcks  int
-	searches    int
-	searchOK    int
-	notes       []string
+	// synSent and synAcked count the synonym set writes among them.
+	synSent, synAcked int
+	unavailable       int
+	refusals          []time.Duration
+	quorumLost        time.Time // zero unless two servers are down
+	quorumAcks        int
+	searches          int
+	searchOK          int
+	notes             []string
 }
 
 func newWorkload(h *harness) *workload { return &workload{h: h} }
@@ -94,8 +112,13 @@ type writeOp struct {
 	method, path, body string
 	key                string
 	ids                []string
-	titles             []string // "" for a delete
+	titles             []string // "" for a delete; a synState for a synonym set
+	synonyms           bool     // a synonym set write: ids[0] is the set's id
 }
+
+// synonymSetsPerWriter is how many set ids each writer reuses: few, so
+// that sets are overwritten and deleted as often as created.
+const synonymSetsPerWriter = 5
 
 var writerSeq sync.Map // writer -> next op number, across scenarios
 
@@ -109,15 +132,32 @@ func (w *workload) writer(ctx context.Context, n int) {
 		op := w.nextOp(n, *counter, live)
 		w.mu.Lock()
 		w.sent++
+		if op.synonyms {
+			w.synSent++
+		}
 		w.mu.Unlock()
-		if w.send(ctx, op) {
+		acked := w.send(ctx, op)
+		switch {
+		case op.synonyms && acked:
+			w.mu.Lock()
+			w.synAcked++
+			w.mu.Unlock()
+			m.mu.Lock()
+			m.synState[op.ids[0]] = op.titles[0]
+			delete(m.synUncertain, op.ids[0])
+			m.mu.Unlock()
+		case op.synonyms:
+			m.mu.Lock()
+			m.synUncertain[op.ids[0]] = true
+			m.mu.Unlock()
+		case acked:
 			m.mu.Lock()
 			for i, id := range op.ids {
 				m.state[id] = op.titles[i]
 			}
 			m.mu.Unlock()
 			live = applyLive(live, op)
-		} else {
+		default:
 			m.mu.Lock()
 			for _, id := range op.ids {
 				m.uncertain[id] = true
@@ -131,6 +171,9 @@ func (w *workload) writer(ctx context.Context, n int) {
 
 func (w *workload) nextOp(writer, n int, live []string) writeOp {
 	key := fmt.Sprintf("w%d-op%d", writer, n)
+	if n%15 == 4 {
+		return w.synonymOp(writer, n, key)
+	}
 	r := n % 20
 	switch {
 	case r == 7 && len(live) > 0: // delete one of ours
@@ -159,13 +202,62 @@ func (w *workload) nextOp(writer, n int, live []string) writeOp {
 		body: fmt.Sprintf(`{"title":%q,"description":"replication check"}`, title)}
 }
 
+// synonymOp puts or deletes one of the writer's synonym sets. A set is
+// only deleted when the model knows it present (a delete of an absent set
+// is a 404); every put has terms of its own, so an overwrite that a replica
+// missed shows.
+func (w *workload) synonymOp(writer, n int, key string) writeOp {
+	id := fmt.Sprintf("w%d-s%d", writer, rand.IntN(synonymSetsPerWriter))
+	m := w.h.model
+	m.mu.Lock()
+	present := m.synState[id] != "" && !m.synUncertain[id]
+	m.mu.Unlock()
+	op := writeOp{key: key, ids: []string{id}, synonyms: true, path: "/v1/synonyms/" + id}
+	if present && rand.IntN(3) == 0 {
+		op.method, op.titles = http.MethodDelete, []string{""}
+		return op
+	}
+	// Letters only (the analyser keeps such a word whole), ending in "q"
+	// so that no stemmer folds two of a set's terms into one.
+	terms := make([]string, 2+rand.IntN(3))
+	for j := range terms {
+		terms[j] = "syn" + letters(writer) + "x" + letters(n) + "x" + letters(j) + "q"
+	}
+	var body struct {
+		Root     string   `json:"root,omitempty"`
+		Synonyms []string `json:"synonyms"`
+	}
+	body.Synonyms = terms
+	if n%2 == 1 { // one-way: the first term is the root
+		body.Root, body.Synonyms = terms[0], terms[1:]
+	}
+	b, _ := json.Marshal(body)
+	op.method, op.body, op.titles = http.MethodPut, string(b), []string{synState(body.Root, body.Synonyms)}
+	return op
+}
+
+// letters writes n in base 26 with the letters a to z.
+func letters(n int) string {
+	s := ""
+	for {
+		s = string(rune('a'+n%26)) + s
+		if n /= 26; n == 0 {
+			return s
+		}
+	}
+}
+
 // send retries op through random replicas until acknowledged, or false
 // when the scenario ends first.
 func (w *workload) send(ctx context.Context, op writeOp) bool {
 	m := w.h.model
 	m.mu.Lock()
 	for _, id := range op.ids {
-		m.ids[id] = true
+		if op.synonyms {
+			m.synIDs[id] = true
+		} else {
+			m.ids[id] = true
+		}
 	}
 	m.mu.Unlock()
 	for ctx.Err() == nil {
