@@ -13,25 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/mpower/labor-search/internal/testkit"
 )
-
-// clock is a test's time, moved by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var start = time.Date(2026, 12, 3, 10, 4, 5, 0, time.UTC)
 
@@ -132,14 +116,14 @@ func TestFolding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &clock{t: start}
+			c := testkit.NewClock(start)
 			reg := prometheus.NewRegistry()
-			s := mustOpen(t, Options{Now: c.now, Registerer: reg})
+			s := mustOpen(t, Options{Now: c.Now, Registerer: reg})
 			for _, st := range tt.steps {
-				c.advance(st.after)
+				c.Advance(st.after)
 				s.Record(Search{Query: st.query, Session: st.session, Hits: st.hits})
 			}
-			c.advance(DefaultFoldWindow)
+			c.Advance(DefaultFoldWindow)
 			if diff := cmp.Diff(tt.want, counted(t, s)); diff != "" {
 				t.Errorf("counts mismatch (-want +got):\n%s", diff)
 			}
@@ -152,23 +136,23 @@ func TestFolding(t *testing.T) {
 
 // A pending search is not counted until its window passes.
 func TestPendingNotCountedBeforeWindow(t *testing.T) {
-	c := &clock{t: start}
-	s := mustOpen(t, Options{Now: c.now})
+	c := testkit.NewClock(start)
+	s := mustOpen(t, Options{Now: c.Now})
 	s.Record(Search{Query: "mining", Session: "tab-aaaa", Hits: 1})
-	c.advance(DefaultFoldWindow - time.Millisecond)
+	c.Advance(DefaultFoldWindow - time.Millisecond)
 	if got := counted(t, s); len(got) != 0 {
 		t.Errorf("counted %v inside the window", got)
 	}
-	c.advance(time.Millisecond)
+	c.Advance(time.Millisecond)
 	if diff := cmp.Diff(map[string]row{"mining": {Searches: 1}}, counted(t, s)); diff != "" {
 		t.Errorf("after the window (-want +got):\n%s", diff)
 	}
 }
 
 func TestClicks(t *testing.T) {
-	c := &clock{t: start}
+	c := testkit.NewClock(start)
 	reg := prometheus.NewRegistry()
-	s := mustOpen(t, Options{Now: c.now, Registerer: reg})
+	s := mustOpen(t, Options{Now: c.Now, Registerer: reg})
 	// A click on an early keystroke's id, before the burst is counted,
 	// goes to the final query.
 	early := s.Record(Search{Query: "mi", Session: "tab-aaaa", Hits: 3})
@@ -193,7 +177,7 @@ func TestClicks(t *testing.T) {
 			t.Errorf("click %s on %s = %s, want %s", tc.doc, tc.id, got, tc.want)
 		}
 	}
-	c.advance(DefaultFoldWindow)
+	c.Advance(DefaultFoldWindow)
 	if diff := cmp.Diff(map[string]row{"mining": {Searches: 1, Clicked: 1, Clicks: 2}}, counted(t, s)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -216,15 +200,15 @@ func TestClicks(t *testing.T) {
 		t.Errorf("clicked searches metric = %v, want 2", got)
 	}
 	// Ids expire.
-	c.advance(DefaultIDLifetime)
+	c.Advance(DefaultIDLifetime)
 	if got := click(plain, "mexico-mining"); got != ReasonUnknownQuery {
 		t.Errorf("click after the id's lifetime = %s, want %s", got, ReasonUnknownQuery)
 	}
 }
 
 func TestMaxIDs(t *testing.T) {
-	c := &clock{t: start}
-	s := mustOpen(t, Options{Now: c.now, MaxIDs: 2})
+	c := testkit.NewClock(start)
+	s := mustOpen(t, Options{Now: c.Now, MaxIDs: 2})
 	first := s.Record(Search{Query: "a", Hits: 1})
 	s.Record(Search{Query: "b", Hits: 1})
 	s.Record(Search{Query: "c", Hits: 1})
@@ -238,8 +222,8 @@ func TestMaxIDs(t *testing.T) {
 func TestMaxQueriesPerDay(t *testing.T) {
 	for _, path := range []string{"", "file"} {
 		t.Run("backend="+map[string]string{"": "memory", "file": "bbolt"}[path], func(t *testing.T) {
-			c := &clock{t: start}
-			opts := Options{Now: c.now, MaxQueriesPerDay: 2}
+			c := testkit.NewClock(start)
+			opts := Options{Now: c.Now, MaxQueriesPerDay: 2}
 			if path != "" {
 				opts.Path = filepath.Join(t.TempDir(), "analytics.db")
 			}
@@ -268,21 +252,21 @@ func TestMaxQueriesPerDay(t *testing.T) {
 
 // Counts survive Close and Open; days past the bound are dropped.
 func TestReopenAndRetention(t *testing.T) {
-	c := &clock{t: start}
+	c := testkit.NewClock(start)
 	path := filepath.Join(t.TempDir(), "analytics.db")
-	s, err := Open(Options{Path: path, Now: c.now, Days: 3, FlushInterval: -1})
+	s, err := Open(Options{Path: path, Now: c.Now, Days: 3, FlushInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Record(Search{Query: "day one", Hits: 1})
-	c.advance(24 * time.Hour)
+	c.Advance(24 * time.Hour)
 	id := s.Record(Search{Query: "day two", Session: "tab-aaaa", Hits: 0})
 	s.Click(id, "doc", 1)
 	// Close counts the search still in its window.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = mustOpen(t, Options{Path: path, Now: c.now, Days: 3})
+	s = mustOpen(t, Options{Path: path, Now: c.Now, Days: 3})
 	want := map[string]row{"day one": {Searches: 1}, "day two": {Searches: 1, Zero: 1, Clicked: 1, Clicks: 1}}
 	if diff := cmp.Diff(want, counted(t, s)); diff != "" {
 		t.Errorf("after reopening (-want +got):\n%s", diff)
@@ -295,21 +279,21 @@ func TestReopenAndRetention(t *testing.T) {
 		t.Errorf("today's queries %+v, want day two last seen %s", list, start.Add(24*time.Hour))
 	}
 	// Two days later "day one" is three days old, past a bound of 3.
-	c.advance(48 * time.Hour)
+	c.Advance(48 * time.Hour)
 	if diff := cmp.Diff(map[string]row{"day two": want["day two"]}, counted(t, s)); diff != "" {
 		t.Errorf("after retention (-want +got):\n%s", diff)
 	}
 	_ = s.Close()
 	// And it stays dropped on disk.
-	s = mustOpen(t, Options{Path: path, Now: c.now, Days: 90})
+	s = mustOpen(t, Options{Path: path, Now: c.Now, Days: 90})
 	if diff := cmp.Diff(map[string]row{"day two": want["day two"]}, counted(t, s)); diff != "" {
 		t.Errorf("after reopening with a longer bound (-want +got):\n%s", diff)
 	}
 }
 
 func TestFilters(t *testing.T) {
-	c := &clock{t: start}
-	s := mustOpen(t, Options{Now: c.now})
+	c := testkit.NewClock(start)
+	s := mustOpen(t, Options{Now: c.Now})
 	s.Record(Search{Query: "zero", Hits: 0})
 	s.Record(Search{Query: "loose", Hits: 2, Relaxed: true})
 	s.Record(Search{Query: "loose", Hits: 2})
@@ -439,7 +423,7 @@ func TestConcurrentUse(t *testing.T) {
 
 // A script cannot inflate one search's clicks beyond the bound.
 func TestClicksPerSearchBounded(t *testing.T) {
-	s := mustOpen(t, Options{Now: (&clock{t: start}).now})
+	s := mustOpen(t, Options{Now: testkit.NewClock(start).Now})
 	id := s.Record(Search{Query: "mining", Hits: 5})
 	for i := range maxClicksPerSearch {
 		if ok, reason := s.Click(id, fmt.Sprintf("doc-%d", i), i+1); !ok {

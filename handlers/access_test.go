@@ -5,29 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mpower/labor-search/internal/testkit"
 )
-
-// fakeClock is a clock a test moves by hand, so the write limit is tested
-// without sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // from sends a request as if from the client address remote.
 func (s *testService) from(tb testing.TB, remote, method, target, body string, header http.Header) *httptest.ResponseRecorder {
@@ -43,8 +25,8 @@ func (s *testService) from(tb testing.TB, remote, method, target, body string, h
 }
 
 func TestWriteRateLimitPerClient(t *testing.T) {
-	clock := &fakeClock{t: testNow}
-	s := mustService(t, Config{APIKey: testKey, WriteRate: 2, WriteBurst: 3, Now: clock.now})
+	clock := testkit.NewClock(testNow)
+	s := mustService(t, Config{APIKey: testKey, WriteRate: 2, WriteBurst: 3, Now: clock.Now})
 	const a, b = "192.0.2.1:40000", "192.0.2.2:40000"
 	put := func(remote, id string, key string) *httptest.ResponseRecorder {
 		return s.from(t, remote, http.MethodPut, "/v1/documents/"+id, `{"kind":"project","title":"Limit test"}`, authHeader(key))
@@ -78,7 +60,7 @@ func TestWriteRateLimitPerClient(t *testing.T) {
 	if rec := put("192.0.2.1:40001", "a4", testKey); rec.Code != 429 {
 		t.Errorf("a new connection escaped the limit: %d", rec.Code)
 	}
-	clock.advance(500 * time.Millisecond)
+	clock.Advance(500 * time.Millisecond)
 	if rec := put(a, "a5", testKey); rec.Code != 200 {
 		t.Errorf("after a token refilled: %d %s", rec.Code, rec.Body)
 	}
@@ -88,8 +70,8 @@ func TestWriteRateLimitPerClient(t *testing.T) {
 }
 
 func TestWriteRateLimitSlowsKeyGuessing(t *testing.T) {
-	clock := &fakeClock{t: testNow}
-	s := mustService(t, Config{APIKey: testKey, WriteRate: 1, WriteBurst: 5, Now: clock.now})
+	clock := testkit.NewClock(testNow)
+	s := mustService(t, Config{APIKey: testKey, WriteRate: 1, WriteBurst: 5, Now: clock.Now})
 	const guesser = "198.51.100.7:5555"
 	codes := map[int]int{}
 	for i := range 100 {
@@ -102,8 +84,8 @@ func TestWriteRateLimitSlowsKeyGuessing(t *testing.T) {
 }
 
 func TestWriteRateLimitIPv6Networks(t *testing.T) {
-	clock := &fakeClock{t: testNow}
-	s := mustService(t, Config{APIKey: testKey, WriteRate: 1, WriteBurst: 1, Now: clock.now})
+	clock := testkit.NewClock(testNow)
+	s := mustService(t, Config{APIKey: testKey, WriteRate: 1, WriteBurst: 1, Now: clock.Now})
 	del := func(remote string) int {
 		return s.from(t, remote, http.MethodDelete, "/v1/documents/none", "", authHeader(testKey)).Code
 	}
@@ -134,8 +116,8 @@ func TestWriteRateLimitOff(t *testing.T) {
 }
 
 func TestWriteLimiterMemoryIsBounded(t *testing.T) {
-	clock := &fakeClock{t: testNow}
-	l := newWriteLimiter(1, 2, clock.now)
+	clock := testkit.NewClock(testNow)
+	l := newWriteLimiter(1, 2, clock.Now)
 	client := func(i int) string { return fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }
 	for i := range maxLimitedClients {
 		if ok, _ := l.allow(client(i)); !ok {
@@ -154,7 +136,7 @@ func TestWriteLimiterMemoryIsBounded(t *testing.T) {
 		t.Errorf("%d buckets and %d newcomers let through; want %d and the overflow burst of 2", len(l.clients), okNew, maxLimitedClients)
 	}
 	// Once the buckets have refilled they are forgotten.
-	clock.advance(3 * time.Second)
+	clock.Advance(3 * time.Second)
 	if ok, _ := l.allow("192.0.2.200"); !ok {
 		t.Error("a newcomer after the refill was refused")
 	}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,26 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/mpower/labor-search/analytics"
+	"github.com/mpower/labor-search/internal/testkit"
 )
-
-// manualClock is the time of an analytics test, moved by hand.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// at sets the clock to base + d.
-func (c *manualClock) at(base time.Time, d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = base.Add(d)
-}
 
 var analyticsStart = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 
@@ -45,16 +26,16 @@ type analyticsService struct {
 	store *analytics.Store
 }
 
-func openAnalytics(tb testing.TB, path string, clock *manualClock) *analyticsService {
+func openAnalytics(tb testing.TB, path string, clock *testkit.Clock) *analyticsService {
 	tb.Helper()
 	reg := prometheus.NewRegistry()
-	store, err := analytics.Open(analytics.Options{Path: path, Now: clock.now, FlushInterval: -1, Registerer: reg})
+	store, err := analytics.Open(analytics.Options{Path: path, Now: clock.Now, FlushInterval: -1, Registerer: reg})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = store.Close() })
 	// The clock stands still between requests: no limit on events.
-	s := mustService(tb, Config{Registry: reg, Analytics: store, APIKey: testKey, Now: clock.now, EventRate: -1})
+	s := mustService(tb, Config{Registry: reg, Analytics: store, APIKey: testKey, Now: clock.Now, EventRate: -1})
 	return &analyticsService{testService: s, store: store}
 }
 
@@ -120,10 +101,10 @@ func jsonEqual(tb testing.TB, what, want, got string) {
 // report checked exactly, the same after a restart, and the day dropped
 // once it is older than the bound.
 func TestQueryAnalytics(t *testing.T) {
-	clock := &manualClock{t: analyticsStart}
+	clock := testkit.NewClock(analyticsStart)
 	path := filepath.Join(t.TempDir(), "analytics.db")
 	s := openAnalytics(t, path, clock)
-	at := func(d time.Duration) { clock.at(analyticsStart, d) }
+	at := func(d time.Duration) { clock.Set(analyticsStart.Add(d)) }
 	const tab1, tab2, tab3 = "tab-one-123", "tab-two-456", "tab-three-789"
 
 	// Typing "mining" in one tab: three searches, one query counted.
@@ -326,7 +307,7 @@ func mustCounter(tb testing.TB, reg *prometheus.Registry, name, label string) pr
 // TestAnalyticsRoutesNeedTheKey: the reports are the editors', the events
 // are public.
 func TestAnalyticsRoutesNeedTheKey(t *testing.T) {
-	clock := &manualClock{t: analyticsStart}
+	clock := testkit.NewClock(analyticsStart)
 	s := openAnalytics(t, "", clock)
 	for _, target := range []string{"/v1/analytics/queries", "/v1/analytics/summary"} {
 		mustError(t, s.get(t, target), http.StatusUnauthorized, CodeUnauthorized)
@@ -350,7 +331,7 @@ func TestAnalyticsRoutesNeedTheKey(t *testing.T) {
 // parameters that steer counting are checked, with a message naming the
 // fault.
 func TestAnalyticsParams(t *testing.T) {
-	clock := &manualClock{t: analyticsStart}
+	clock := testkit.NewClock(analyticsStart)
 	s := openAnalytics(t, "", clock)
 	tests := []struct {
 		target string
@@ -412,7 +393,7 @@ func TestAnalyticsParams(t *testing.T) {
 // well-formed one for an unknown search is a 202 that says why it did not
 // count.
 func TestEventValidation(t *testing.T) {
-	clock := &manualClock{t: analyticsStart}
+	clock := testkit.NewClock(analyticsStart)
 	s := openAnalytics(t, "", clock)
 	id, _ := s.search(t, "q=mining")
 	good := func(edit func(m map[string]any)) string {
@@ -480,13 +461,13 @@ func TestEventValidation(t *testing.T) {
 // TestEventsRateLimit: events have a bucket of their own, so a flood of
 // beacons is refused without touching the writes' bucket.
 func TestEventsRateLimit(t *testing.T) {
-	clock := &manualClock{t: analyticsStart}
-	store, err := analytics.Open(analytics.Options{Now: clock.now, FlushInterval: -1})
+	clock := testkit.NewClock(analyticsStart)
+	store, err := analytics.Open(analytics.Options{Now: clock.Now, FlushInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	s := mustService(t, Config{Analytics: store, APIKey: testKey, Now: clock.now, EventRate: 1, EventBurst: 2, WriteRate: 1, WriteBurst: 1})
+	s := mustService(t, Config{Analytics: store, APIKey: testKey, Now: clock.Now, EventRate: 1, EventBurst: 2, WriteRate: 1, WriteBurst: 1})
 	event := `{"type":"click","query_id":"abc","document_id":"x","position":1}`
 	for i := range 2 {
 		if rec := s.do(t, http.MethodPost, "/v1/events", strings.NewReader(event), nil); rec.Code != http.StatusAccepted {

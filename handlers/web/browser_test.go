@@ -736,7 +736,7 @@ func TestBrowserClickCounted(t *testing.T) {
 
 	// The search folds for the window; once it has passed, the search and
 	// the beacon's click are counted.
-	clock.advance(analytics.DefaultFoldWindow)
+	clock.Advance(analytics.DefaultFoldWindow)
 	day := store.Today()
 	var got []analytics.QueryStats
 	deadline := time.Now().Add(waitTimeout)

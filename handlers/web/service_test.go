@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/mpower/labor-search/handlers"
 	"github.com/mpower/labor-search/index"
 	"github.com/mpower/labor-search/internal/seedengine"
+	"github.com/mpower/labor-search/internal/testkit"
 	"github.com/mpower/labor-search/search"
 	"github.com/mpower/labor-search/seeds"
 )
@@ -31,31 +31,12 @@ func startService(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.
 	return startServiceWith(t, wrap, nil)
 }
 
-// handClock is the analytics store's clock, moved by the test, so a fold
-// window passes without waiting.
-type handClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *handClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *handClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // startAnalyticsService is startService with query analytics in memory on
 // a clock the test moves.
-func startAnalyticsService(t *testing.T) (*httptest.Server, *analytics.Store, *handClock) {
+func startAnalyticsService(t *testing.T) (*httptest.Server, *analytics.Store, *testkit.Clock) {
 	t.Helper()
-	clock := &handClock{t: testNow()}
-	store, err := analytics.Open(analytics.Options{Now: clock.now})
+	clock := testkit.NewClock(testNow())
+	store, err := analytics.Open(analytics.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
