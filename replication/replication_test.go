@@ -69,6 +69,19 @@ func mustNode(tb testing.TB, urls []string, dir string, cfg Config) *node {
 	return n
 }
 
+// mustReplicas starts a three-server cluster and n in-memory replicas on
+// it, each talking to a different server first.
+func mustReplicas(tb testing.TB, n int) []*node {
+	tb.Helper()
+	urls := natstest.Start(tb, 3).URLs()
+	var nodes []*node
+	for i := range n {
+		k := i % len(urls)
+		nodes = append(nodes, mustNode(tb, append(urls[k:], urls[:k]...), "", Config{}))
+	}
+	return nodes
+}
+
 func mustWait(tb testing.TB, n *node, seq uint64) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -102,13 +115,7 @@ func doc(id, title string) index.Document {
 }
 
 func TestWritesReachEveryReplica(t *testing.T) {
-	c := natstest.Start(t, 3)
-	urls := c.URLs()
-	var nodes []*node
-	for i := range 3 {
-		// Each replica talks to a different server first.
-		nodes = append(nodes, mustNode(t, append(urls[i:], urls[:i]...), "", Config{}))
-	}
+	nodes := mustReplicas(t, 3)
 	ctx := context.Background()
 	w, err := nodes[0].rep.Write(ctx, []index.Document{doc("a", "Mining"), doc("b", "Fishing"), doc("c", "Cotton")}, true, "")
 	if err != nil {

@@ -33,12 +33,7 @@ func found(tb testing.TB, n *node, q string) []string {
 }
 
 func TestSynonymSetsReachEveryReplica(t *testing.T) {
-	c := natstest.Start(t, 3)
-	urls := c.URLs()
-	var nodes []*node
-	for i := range 3 {
-		nodes = append(nodes, mustNode(t, append(urls[i:], urls[:i]...), "", Config{}))
-	}
+	nodes := mustReplicas(t, 3)
 	ctx := context.Background()
 	w, err := nodes[0].rep.Write(ctx, []index.Document{doc("a", "Quarries"), doc("b", "Mining"), doc("c", "Cotton")}, true, "")
 	if err != nil {
