@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	bindex "github.com/blevesearch/bleve_index_api"
 )
 
@@ -24,9 +23,9 @@ type BrowseOrder struct {
 // in order, skipping from and keeping size, and counts f's facets, all
 // from the snapshot's document sets: no hit is visited through Bleve, and
 // only the page's documents are read.
-func (ix *Index) Browse(ctx context.Context, f Faceted, order BrowseOrder, from, size int) (docs []*Document, counts *FacetCounts, err error) {
-	err = ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
-		sets := ix.sets.of(snap)
+func (r *Reader) Browse(ctx context.Context, f Faceted, order BrowseOrder, from, size int) (docs []*Document, counts *FacetCounts, err error) {
+	err = func() error {
+		sets := r.sets
 		groups, err := sets.filters(f.Filters)
 		if err != nil {
 			return err
@@ -58,7 +57,7 @@ func (ix *Index) Browse(ctx context.Context, f Faceted, order BrowseOrder, from,
 			docs = append(docs, d)
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return nil, nil, fmt.Errorf("browse: %w", err)
 	}

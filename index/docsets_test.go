@@ -1,7 +1,6 @@
 package index
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -9,11 +8,7 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	bsearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
-	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -99,11 +94,8 @@ func TestFacetCountsAgreeWithTheDocuments(t *testing.T) {
 			f.Filters = []Filter{{Group: "country", AnyOf: conds}}
 		}
 		f.Facets = []Facet{{Name: "country", Field: FieldCountries}, {Name: "also", Field: FieldCountries}}
-		f.Over = bleve.NewMatchAllQuery()
-		res, counts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(nil, 5, 0, false), f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustSearch(t, ix, Query{Faceted: f, Size: 5})
+		counts := res.Counts
 		var all, passing []Document
 		for _, d := range docs {
 			all = append(all, d)
@@ -137,7 +129,7 @@ func TestFacetCountsAgreeWithTheDocuments(t *testing.T) {
 }
 
 // checkHits fails unless every hit is one of docs.
-func checkHits(t *testing.T, what string, hits bsearch.DocumentMatchCollection, docs []Document) {
+func checkHits(t *testing.T, what string, hits []Hit, docs []Document) {
 	t.Helper()
 	ok := map[string]bool{}
 	for _, d := range docs {
@@ -147,8 +139,8 @@ func checkHits(t *testing.T, what string, hits bsearch.DocumentMatchCollection, 
 		t.Errorf("%s: no hits, want some of %d", what, len(docs))
 	}
 	for _, h := range hits {
-		if !ok[h.ID] {
-			t.Errorf("%s: hit %s does not pass the filters", what, h.ID)
+		if !ok[h.Doc.ID] {
+			t.Errorf("%s: hit %s does not pass the filters", what, h.Doc.ID)
 		}
 	}
 }
@@ -165,7 +157,6 @@ func TestNarrowFiltersRankOnlyTheirDocuments(t *testing.T) {
 		for _, c := range groups {
 			f.Filters = append(f.Filters, Filter{Group: c, AnyOf: []Condition{{Field: FieldCountries, Value: c}}})
 		}
-		f.Over = term(FieldDescription, "work")
 		var passing []Document
 		for _, d := range docs {
 			all := true
@@ -176,10 +167,8 @@ func TestNarrowFiltersRankOnlyTheirDocuments(t *testing.T) {
 				passing = append(passing, d)
 			}
 		}
-		res, counts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(nil, 50, 0, false), f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustSearch(t, ix, Query{Required: []Clause{Term{Field: FieldDescription, Term: "work", Boost: 1}}, Faceted: f, Size: 50})
+		counts := res.Counts
 		if res.Total != uint64(len(passing)) || counts.Total != res.Total {
 			t.Errorf("%v: total %d (%d), want %d", groups, res.Total, counts.Total, len(passing))
 		}
@@ -277,10 +266,7 @@ func TestBrowseOrdersLikeASort(t *testing.T) {
 			return want[i].ID < want[j].ID
 		})
 		for _, page := range []struct{ from, size int }{{0, 10}, {0, 1}, {37, 25}, {len(all) - 5, 10}, {len(all) + 3, 10}} {
-			docs, counts, err := ix.Browse(context.Background(), Faceted{}, order, page.from, page.size)
-			if err != nil {
-				t.Fatal(err)
-			}
+			docs, counts := mustBrowse(t, ix, Faceted{}, order, page.from, page.size)
 			ids := idsOf(docs)
 			if counts.Total != uint64(len(all)) {
 				t.Errorf("total %d, want %d", counts.Total, len(all))
@@ -317,7 +303,7 @@ func TestVocabularyFollowsWrites(t *testing.T) {
 			t.Errorf("round %d: %q counted %d times, want 1", round, word, v.Count(word))
 		}
 		want := map[string]uint64{}
-		if err := ix.WithReader(func(r bindex.IndexReader) error {
+		if err := ix.withSnapshot(func(r *scorch.IndexSnapshot) error {
 			fd, err := r.FieldDict(FieldWords)
 			if err != nil {
 				return err
@@ -402,11 +388,9 @@ func TestDocSetsFollowEveryWrite(t *testing.T) {
 				endedDocs = append(endedDocs, d)
 			}
 		}
-		f := Faceted{Over: bleve.NewMatchAllQuery(), Facets: []Facet{{Name: "country", Field: FieldCountries}, {Name: "ended", Buckets: []Bucket{{Label: "ended", Cond: ended}}}}}
-		res, counts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(nil, 3, 0, false), f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := Faceted{Facets: []Facet{{Name: "country", Field: FieldCountries}, {Name: "ended", Buckets: []Bucket{{Label: "ended", Cond: ended}}}}}
+		res := mustSearch(t, ix, Query{Faceted: f, Size: 3})
+		counts := res.Counts
 		if res.Total != uint64(len(all)) {
 			t.Fatalf("round %d: total %d, want %d", round, res.Total, len(all))
 		}
@@ -417,11 +401,8 @@ func TestDocSetsFollowEveryWrite(t *testing.T) {
 			t.Fatalf("round %d: %d ended, want %d", round, got, len(endedDocs))
 		}
 		// The forward index counts small sets: one country's documents.
-		small := Faceted{Over: bleve.NewMatchAllQuery(), Filters: []Filter{{Group: "only", AnyOf: []Condition{{Field: FieldCountries, Value: "Fiji"}}}}, Facets: []Facet{{Name: "country", Field: FieldCountries}}}
-		_, smallCounts, err := ix.SearchFaceted(context.Background(), bleve.NewSearchRequestOptions(nil, 1, 0, false), small)
-		if err != nil {
-			t.Fatal(err)
-		}
+		small := Faceted{Filters: []Filter{{Group: "only", AnyOf: []Condition{{Field: FieldCountries, Value: "Fiji"}}}}, Facets: []Facet{{Name: "country", Field: FieldCountries}}}
+		smallCounts := mustSearch(t, ix, Query{Faceted: small, Size: 1}).Counts
 		var fiji []Document
 		for _, d := range all {
 			if contains(d.Countries, "Fiji") {
@@ -431,10 +412,7 @@ func TestDocSetsFollowEveryWrite(t *testing.T) {
 		if diff := cmp.Diff(countryCounts(fiji), smallCounts.Counts["country"]); diff != "" {
 			t.Fatalf("round %d: counts over Fiji's documents (-documents +facet):\n%s", round, diff)
 		}
-		page, _, err := ix.Browse(context.Background(), Faceted{}, BrowseOrder{Field: FieldStart, Desc: true}, 0, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
+		page, _ := mustBrowse(t, ix, Faceted{}, BrowseOrder{Field: FieldStart, Desc: true}, 0, 5)
 		ids := idsOf(page)
 		for _, d := range page {
 			// Read back from the segment, a rewritten document is its
@@ -484,38 +462,31 @@ func TestRankingInPartsMatchesOnePass(t *testing.T) {
 	if err := ix.Batch(docs, nil); err != nil {
 		t.Fatal(err)
 	}
-	byDate := bsearch.SortOrder{&bsearch.SortField{Field: FieldStart, Type: bsearch.SortFieldAsDate, Desc: true, Missing: bsearch.SortFieldMissingLast}, &bsearch.SortDocID{}}
+	byDate := []SortKey{{Field: FieldStart, Desc: true}}
 	type page struct {
 		IDs    []string
 		Scores []float64
 		Total  uint64
 	}
-	run := func(q query.Query, from, size int, order bsearch.SortOrder, parts int) page {
+	run := func(q []Clause, from, size int, order []SortKey, parts int) page {
 		ix.rankTuning.parts = parts
-		req := bleve.NewSearchRequestOptions(nil, size, from, false)
-		if order != nil {
-			req.SortByCustom(order)
-		}
-		res, _, err := ix.SearchFaceted(context.Background(), req, Faceted{Over: q})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustSearch(t, ix, Query{Required: q, Sort: order, From: from, Size: size})
 		var p page
 		p.Total = res.Total
 		for _, h := range res.Hits {
-			p.IDs = append(p.IDs, h.ID)
+			p.IDs = append(p.IDs, h.Doc.ID)
 			p.Scores = append(p.Scores, h.Score)
 		}
 		return p
 	}
-	for _, q := range []query.Query{
-		bleve.NewDisjunctionQuery(term(FieldDescription, "union"), term(FieldTitle, "safeti")),
-		term(FieldTitle, "cocoa"), // equal scores: ties decide
-		bleve.NewMatchAllQuery(),
+	for _, q := range [][]Clause{
+		{AnyOf{Term{Field: FieldDescription, Term: "union", Boost: 1}, Term{Field: FieldTitle, Term: "safeti", Boost: 1}}},
+		{Term{Field: FieldTitle, Term: "cocoa", Boost: 1}}, // equal scores: ties decide
+		nil, // every document
 	} {
 		for _, c := range []struct {
 			from, size int
-			order      bsearch.SortOrder
+			order      []SortKey
 		}{{0, 10, nil}, {25, 20, nil}, {0, 3000, nil}, {5, 15, byDate}, {0, 3000, byDate}} {
 			one := run(q, c.from, c.size, c.order, 1)
 			split := run(q, c.from, c.size, c.order, 3)
@@ -538,10 +509,7 @@ func TestDateConditionsRememberedAreBounded(t *testing.T) {
 	for i := 0; i < 3*keyedCacheSize; i++ {
 		day := DayOf(time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)) + Day(i*30)
 		cond := Condition{Key: fmt.Sprintf("started-by-%d", day), Dates: func(start, _ Day) bool { return start != NoDay && start <= day }}
-		counts, err := ix.CountFaceted(context.Background(), Faceted{Over: bleve.NewMatchAllQuery(), Facets: []Facet{{Name: "n", Buckets: []Bucket{{Label: "started", Cond: cond}}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		counts := mustSearch(t, ix, Query{Faceted: Faceted{Facets: []Facet{{Name: "n", Buckets: []Bucket{{Label: "started", Cond: cond}}}}}}).Counts
 		want := 0
 		for _, d := range docs {
 			if d.Start != "" && d.Start <= time.Unix(int64(day)*86400, 0).UTC().Format(DateLayout) {

@@ -2,14 +2,11 @@ package index
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"math"
 	"sort"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
@@ -67,15 +64,12 @@ type Bucket struct {
 	Cond  Condition
 }
 
-// Faceted is what SearchFaceted and CountFaceted apply.
+// Faceted is the filters of a search and the facets counted over its
+// hits: the documents its text matches passing every filter, each facet
+// counted without its own filter.
 type Faceted struct {
 	Filters []Filter
 	Facets  []Facet
-	// Over is the text query: the hits are the documents it matches, less
-	// those Exclude matches (when set), passing every filter. Facets count
-	// over the same documents, each without its own filter.
-	Over    query.Query
-	Exclude query.Query
 }
 
 // FacetCounts holds the outcome: Total is the number of hits passing every
@@ -89,47 +83,23 @@ type FacetCounts struct {
 	Over   map[string]uint64
 }
 
-// CountFaceted counts the hits of f and its facets without ranking.
-func (ix *Index) CountFaceted(ctx context.Context, f Faceted) (*FacetCounts, error) {
-	if f.Over == nil {
-		return nil, errors.New("count: no query")
-	}
-	var out *FacetCounts
-	err := ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
-		var err error
-		_, _, out, err = ix.sets.of(snap).faceted(ctx, ix, f)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("count: %w", err)
-	}
-	return out, nil
-}
-
-// faceted is what f.Over matches, the hits of f and its facet counts.
-func (d *docSets) faceted(ctx context.Context, ix *Index, f Faceted) (matched, hits *roaring.Bitmap, counts *FacetCounts, err error) {
-	matched, err = d.match(ctx, ix, f.Over)
+// faceted is what q matches, the hits (those passing f's filters) and f's
+// facet counts.
+func (d *docSets) faceted(ctx context.Context, ix *Index, q query.Query, f Faceted) (matched, hits *roaring.Bitmap, counts *FacetCounts, err error) {
+	matched, err = d.match(ctx, ix, q)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	over := matched
-	if f.Exclude != nil {
-		ex, err := d.match(ctx, ix, f.Exclude)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		over = roaring.AndNot(over, ex)
 	}
 	groups, err := d.filters(f.Filters)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if counts, err = d.count(over, groups, f.Facets); err != nil {
+	if counts, err = d.count(matched, groups, f.Facets); err != nil {
 		return nil, nil, nil, err
 	}
-	hits = over
+	hits = matched
 	if p := intersect(groups, ""); p != nil {
-		hits = roaring.And(over, p)
+		hits = roaring.And(matched, p)
 	}
 	return matched, hits, counts, nil
 }

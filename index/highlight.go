@@ -133,6 +133,3 @@ func (ix *Index) stemmer() analysis.TokenFilter {
 	}
 	return a.TokenFilters[len(a.TokenFilters)-1]
 }
-
-// Terms are the phrase's analysed words.
-func (p *Phrase) Terms() ([]string, error) { return p.words() }

@@ -353,26 +353,38 @@ func newGenerationName() string {
 // Dir is the on-disk directory, or "" for an in-memory index.
 func (ix *Index) Dir() string { return ix.dir }
 
-// Mapping is the index mapping, for analysing query text the way the
-// indexed text was analysed.
-func (ix *Index) Mapping() *mapping.IndexMappingImpl { return ix.mapping }
+// Token is one analysed word of a text, with its byte offsets.
+type Token struct {
+	Term       string
+	Start, End int
+	Position   int
+}
+
+// Analyze runs the named analyser of the mapping over text, so a query's
+// words are analysed as the indexed text was.
+func (ix *Index) Analyze(analyzer, text string) ([]Token, error) {
+	ts, err := ix.mapping.AnalyzeText(analyzer, []byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("analyze with %s: %w", analyzer, err)
+	}
+	out := make([]Token, len(ts))
+	for i, t := range ts {
+		out[i] = Token{Term: string(t.Term), Start: t.Start, End: t.End, Position: t.Position}
+	}
+	return out, nil
+}
 
 // Generation changes whenever the searchable content may have changed.
 func (ix *Index) Generation() uint64 { return ix.generation.Load() }
 
-// Search runs a Bleve request against the live index.
-func (ix *Index) Search(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+// BleveSearch runs a request through Bleve alone, on the live index: the
+// plain-Bleve baseline the benchmarks compare the service's path (Reader)
+// with, on the same documents.
+func (ix *Index) BleveSearch(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
 	if ix.closed.Load() {
 		return nil, ErrClosed
 	}
 	return ix.alias.SearchInContext(ctx, req)
-}
-
-// WithReader runs fn with a snapshot reader of the live index, for term
-// dictionary walks (prefixes, typos, suggestions). The live index cannot be
-// swapped out while fn runs, so fn must be quick.
-func (ix *Index) WithReader(fn func(r bindex.IndexReader) error) error {
-	return ix.withSnapshot(func(snap *scorch.IndexSnapshot) error { return fn(snap) })
 }
 
 // Count is the number of documents in the live index.

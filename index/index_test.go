@@ -34,7 +34,7 @@ func search(tb testing.TB, ix *Index, field, term string) []string {
 	tb.Helper()
 	q := bleve.NewTermQuery(term)
 	q.SetField(field)
-	res, err := ix.Search(context.Background(), bleve.NewSearchRequest(q))
+	res, err := ix.BleveSearch(context.Background(), bleve.NewSearchRequest(q))
 	if err != nil {
 		tb.Fatalf("search %s:%s: %v", field, term, err)
 	}
@@ -198,7 +198,7 @@ func TestRebuildSwapsAtomically(t *testing.T) {
 				return
 			default:
 			}
-			res, err := ix.Search(context.Background(), bleve.NewSearchRequest(bleve.NewMatchAllQuery()))
+			res, err := ix.BleveSearch(context.Background(), bleve.NewSearchRequest(bleve.NewMatchAllQuery()))
 			if err != nil {
 				mu.Lock()
 				bad = append(bad, err.Error())

@@ -53,7 +53,7 @@ func (m *matcher) eval(q query.Query) (*roaring.Bitmap, error) {
 		return m.or(q.Disjuncts)
 	case *query.BooleanQuery:
 		return m.boolean(q)
-	case *Phrase:
+	case *phraseQuery:
 		return m.sets.phrase(m.ctx, m.ix, q)
 	}
 	return m.bleve(q)
@@ -93,7 +93,7 @@ func (m *matcher) or(qs []query.Query) (*roaring.Bitmap, error) {
 	var phrases []query.Query
 	for _, c := range qs {
 		switch c.(type) {
-		case *query.MatchPhraseQuery, *Phrase:
+		case *query.MatchPhraseQuery, *phraseQuery:
 			phrases = append(phrases, c)
 			continue
 		}
@@ -106,7 +106,7 @@ func (m *matcher) or(qs []query.Query) (*roaring.Bitmap, error) {
 	for _, p := range phrases {
 		mp, ok := p.(*query.MatchPhraseQuery)
 		if !ok {
-			mp = p.(*Phrase).match()
+			mp = p.(*phraseQuery).match()
 		}
 		words, err := m.phraseWords(mp)
 		if err != nil {

@@ -97,7 +97,7 @@ func TestMatchSetsAgreeWithBleve(t *testing.T) {
 	} {
 		req := bleve.NewSearchRequestOptions(q, 5000, 0, false)
 		req.Score = bleve.ScoreNone
-		res, err := ix.Search(context.Background(), req)
+		res, err := ix.BleveSearch(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestPhraseMatchesAndScoresAsBleve(t *testing.T) {
 		t.Fatal(err)
 	}
 	search := func(q query.Query) map[string]float64 {
-		res, err := ix.Search(context.Background(), bleve.NewSearchRequestOptions(q, 5000, 0, false))
+		res, err := ix.BleveSearch(context.Background(), bleve.NewSearchRequestOptions(q, 5000, 0, false))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func TestPhraseMatchesAndScoresAsBleve(t *testing.T) {
 	for round := 0; round < 2; round++ {
 		for _, text := range []string{"trade union", "child labor safety", "the workers"} {
 			want := search(phrase(FieldDescription, text))
-			mine := ix.NewPhrase(text, FieldDescription, 1)
+			mine := Phrase{Field: FieldDescription, Text: text, Boost: 1}.bleveQuery(ix)
 			for pass := 0; pass < 2; pass++ { // computed, then remembered
 				got := search(mine)
 				if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 })); diff != "" {
@@ -177,7 +177,7 @@ func TestPhraseMatchesAndScoresAsBleve(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := search(ix.NewPhrase("child labor safety", FieldDescription, 1)); got["new0"] == 0 || got["new1"] == 0 {
+	if got := search(Phrase{Field: FieldDescription, Text: "child labor safety", Boost: 1}.bleveQuery(ix)); got["new0"] == 0 || got["new1"] == 0 {
 		t.Errorf("documents written after the phrase was remembered are not found: %v", got["new0"])
 	}
 }

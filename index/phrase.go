@@ -14,30 +14,22 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 )
 
-// Phrase matches and scores documents as Bleve's MatchPhraseQuery does (the
+// phraseQuery matches and scores documents as Bleve's MatchPhraseQuery does (the
 // sum of its words' scores where they stand side by side), but finds which
 // documents hold the phrase once per index snapshot and remembers them.
 // Checking positions is the costliest thing a search does, and the same
 // phrases recur in every search for a word that has them as synonyms
 // ("ITUC" -> "international trade union confederation"); afterwards the
 // phrase costs what its words cost on the documents that hold it.
-type Phrase struct {
+type phraseQuery struct {
 	ix    *Index
 	text  string
 	field string
 	boost float64
 }
 
-// NewPhrase returns the phrase query for text in field.
-func (ix *Index) NewPhrase(text, field string, boost float64) *Phrase {
-	return &Phrase{ix: ix, text: text, field: field, boost: boost}
-}
-
-// Field is the field the phrase is looked for in.
-func (p *Phrase) Field() string { return p.field }
-
 // match is the Bleve query the phrase stands for.
-func (p *Phrase) match() *query.MatchPhraseQuery {
+func (p *phraseQuery) match() *query.MatchPhraseQuery {
 	q := query.NewMatchPhraseQuery(p.text)
 	q.SetField(p.field)
 	q.SetBoost(p.boost)
@@ -46,10 +38,10 @@ func (p *Phrase) match() *query.MatchPhraseQuery {
 
 // MarshalJSON lets the phrase take part in cache keys and logs as the
 // query it stands for.
-func (p *Phrase) MarshalJSON() ([]byte, error) { return p.match().MarshalJSON() }
+func (p *phraseQuery) MarshalJSON() ([]byte, error) { return p.match().MarshalJSON() }
 
 // Searcher implements query.Query.
-func (p *Phrase) Searcher(ctx context.Context, i bindex.IndexReader, m mapping.IndexMapping, options bsearch.SearcherOptions) (bsearch.Searcher, error) {
+func (p *phraseQuery) Searcher(ctx context.Context, i bindex.IndexReader, m mapping.IndexMapping, options bsearch.SearcherOptions) (bsearch.Searcher, error) {
 	snap, ok := i.(*scorch.IndexSnapshot)
 	if !ok {
 		return p.match().Searcher(ctx, i, m, options)
@@ -81,7 +73,7 @@ func (p *Phrase) Searcher(ctx context.Context, i bindex.IndexReader, m mapping.I
 }
 
 // words are the phrase's analysed terms in its field.
-func (p *Phrase) words() ([]string, error) {
+func (p *phraseQuery) words() ([]string, error) {
 	a := p.ix.mapping.AnalyzerNamed(p.ix.mapping.AnalyzerNameForPath(p.field))
 	if a == nil {
 		return nil, fmt.Errorf("phrase %q: no analyzer for field %s", p.text, p.field)
@@ -106,7 +98,7 @@ type phraseCache struct {
 
 // phrase is the documents holding p, from the cache or one unscored pass of
 // Bleve's phrase searcher.
-func (d *docSets) phrase(ctx context.Context, ix *Index, p *Phrase) (*roaring.Bitmap, error) {
+func (d *docSets) phrase(ctx context.Context, ix *Index, p *phraseQuery) (*roaring.Bitmap, error) {
 	key := [2]string{p.field, p.text}
 	d.phrases.mu.Lock()
 	b, ok := d.phrases.docs[key]

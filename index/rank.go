@@ -3,13 +3,11 @@ package index
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2"
@@ -21,37 +19,33 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 )
 
-// SearchFaceted ranks the hits of f (req's query is ignored: f.Over is
-// ranked) with req's size, sort and fields, and counts f's facets, both on
-// one snapshot. Which documents match is worked out first as document sets
-// (see match); Bleve then scores only those, its searchers skipping
-// straight to them, where on its own it would visit every document of
-// every term of the text and apply filters after. Many hits are ranked in
-// parts, one per core, each over its own range of documents. res.Total is
-// exact.
-func (ix *Index) SearchFaceted(ctx context.Context, req *bleve.SearchRequest, f Faceted) (*bleve.SearchResult, *FacetCounts, error) {
-	if f.Over == nil {
-		return nil, nil, errors.New("faceted search: no query")
-	}
-	began := time.Now()
-	var (
-		res    *bleve.SearchResult
-		counts *FacetCounts
-	)
-	err := ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
-		matched, hits, c, err := ix.sets.of(snap).faceted(ctx, ix, f)
-		if err != nil {
-			return err
-		}
-		counts = c
-		res, err = ix.rank(ctx, snap, req, f.Over, matched, hits)
-		return err
-	})
+// Search ranks q's page of hits and counts its facets. Which documents
+// match is worked out first as document sets (see match); Bleve then
+// scores only those, its searchers skipping straight to them, where on its
+// own it would visit every document of every term of the text and apply
+// filters after. Many hits are ranked in parts, one per core, each over
+// its own range of documents. The total is exact. With q.Size 0 nothing is
+// ranked.
+func (r *Reader) Search(ctx context.Context, q Query) (*Result, error) {
+	over := q.core(r.ix)
+	matched, hits, counts, err := r.sets.faceted(ctx, r.ix, over, q.Faceted)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("search: %w", err)
 	}
-	res.Took = time.Since(began)
-	return res, counts, nil
+	out := &Result{Total: counts.Total, Counts: counts, Hits: []Hit{}}
+	if q.Size == 0 {
+		return out, nil
+	}
+	req, err := q.request()
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.ix.rank(ctx, r.snap, req, over, matched, hits)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	out.Hits = hitsOf(res.Hits)
+	return out, nil
 }
 
 // rankParts is the most parts one ranking is split into, and rankSplit the

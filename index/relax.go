@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2"
@@ -34,9 +33,9 @@ import (
 
 // Partial asks SearchPartial for the best partial matches of Units.
 type Partial struct {
-	// Units are the queries of the required units; a hit matches one at
+	// Units are the clauses of the required units; a hit matches one at
 	// least.
-	Units []query.Query
+	Units []Clause
 	// Fill is how many hits the levels grow to hold (the page size).
 	Fill int
 }
@@ -55,41 +54,42 @@ type PartialResult struct {
 // still admit a document on its own.
 const tellingShare = 0.25
 
-// SearchPartial ranks, on one snapshot, the documents matching enough of
-// p.Units (see above) with f's filters and exclusions, scored by f.Over,
-// with req's page, and counts f's facets over them.
-func (ix *Index) SearchPartial(ctx context.Context, req *bleve.SearchRequest, f Faceted, p Partial) (*bleve.SearchResult, *FacetCounts, *PartialResult, error) {
-	if f.Over == nil || len(p.Units) == 0 {
-		return nil, nil, nil, errors.New("partial search: no query")
+// SearchPartial ranks the documents matching enough of p.Units (see
+// above) in place of q.Required, with q's filters and exclusions, scored
+// by every unit and optional clause, with q's page, and counts q's facets
+// over them.
+func (r *Reader) SearchPartial(ctx context.Context, q Query, p Partial) (*Result, *PartialResult, error) {
+	if len(p.Units) == 0 {
+		return nil, nil, errors.New("partial search: no unit")
 	}
 	if len(p.Units) > 32 {
-		return nil, nil, nil, fmt.Errorf("partial search: %d units; at most 32", len(p.Units))
+		return nil, nil, fmt.Errorf("partial search: %d units; at most 32", len(p.Units))
 	}
-	began := time.Now()
-	var (
-		res    *bleve.SearchResult
-		counts *FacetCounts
-		out    *PartialResult
-	)
-	err := ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
-		sets := ix.sets.of(snap)
-		lv, err := sets.levels(ctx, ix, f, p)
-		if err != nil {
-			return err
-		}
-		out = &lv.result
-		counts, err = sets.count(lv.candidates, lv.groups, f.Facets)
-		if err != nil {
-			return err
-		}
-		res, err = ix.rankLevels(ctx, snap, req, f.Over, lv)
-		return err
-	})
+	units := compileAll(r.ix, p.Units)
+	lv, err := r.sets.levels(ctx, r.ix, q.exclusion(r.ix), units, q.Faceted, p.Fill)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, fmt.Errorf("partial search: %w", err)
 	}
-	res.Took = time.Since(began)
-	return res, counts, out, nil
+	counts, err := r.sets.count(lv.candidates, lv.groups, q.Facets)
+	if err != nil {
+		return nil, nil, fmt.Errorf("partial search: %w", err)
+	}
+	out := &Result{Counts: counts, Hits: []Hit{}}
+	for _, b := range lv.levels {
+		out.Total += b.GetCardinality()
+	}
+	if q.Size > 0 {
+		req, err := q.request()
+		if err != nil {
+			return nil, nil, err
+		}
+		res, err := r.ix.rankLevels(ctx, r.snap, req, q.scoring(r.ix, p.Units), lv)
+		if err != nil {
+			return nil, nil, fmt.Errorf("partial search: %w", err)
+		}
+		out.Hits = hitsOf(res.Hits)
+	}
+	return out, &lv.result, nil
 }
 
 // levelSets are the partial matches of a query, level by level.
@@ -105,18 +105,18 @@ type levelSets struct {
 	result     PartialResult
 }
 
-// levels works out the levels of p over the snapshot.
-func (d *docSets) levels(ctx context.Context, ix *Index, f Faceted, p Partial) (*levelSets, error) {
-	n := len(p.Units)
+// levels works out the levels of the units' queries over the snapshot.
+func (d *docSets) levels(ctx context.Context, ix *Index, exclude query.Query, queries []query.Query, f Faceted, fill int) (*levelSets, error) {
+	n := len(queries)
 	units := make([]*roaring.Bitmap, n)
 	var excluded *roaring.Bitmap
-	if f.Exclude != nil {
+	if exclude != nil {
 		var err error
-		if excluded, err = d.match(ctx, ix, f.Exclude); err != nil {
+		if excluded, err = d.match(ctx, ix, exclude); err != nil {
 			return nil, err
 		}
 	}
-	for i, u := range p.Units {
+	for i, u := range queries {
 		b, err := d.match(ctx, ix, u)
 		if err != nil {
 			return nil, err
@@ -231,7 +231,7 @@ func (d *docSets) levels(ctx context.Context, ix *Index, f Faceted, p Partial) (
 		}
 		lv.levels = append(lv.levels, b)
 		hits += b.GetCardinality()
-		if hits >= uint64(max(p.Fill, 1)) {
+		if hits >= uint64(max(fill, 1)) {
 			kept = k + 1
 			break
 		}

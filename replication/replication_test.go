@@ -94,7 +94,7 @@ func mustWait(tb testing.TB, n *node, seq uint64) {
 // digest is the sorted ids with a hash of each stored document.
 func digest(tb testing.TB, n *node) []string {
 	tb.Helper()
-	res, err := n.ix.Search(context.Background(), searchAll())
+	res, err := n.ix.BleveSearch(context.Background(), searchAll())
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func runClasses(b *testing.B, f benchFixture) {
 		b.Run(string(c)+"/engine-nocache", func(b *testing.B) { measure(b, qs, viaEngine(f.uncached)) })
 		b.Run(string(c)+"/plain", func(b *testing.B) {
 			measure(b, qs, func(q synthetic.Query) (uint64, error) {
-				return q.RunPlain(ctx, f.ix.Search, time.Now())
+				return q.RunPlain(ctx, f.ix.BleveSearch, time.Now())
 			})
 		})
 	}

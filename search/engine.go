@@ -497,13 +497,13 @@ type token struct {
 }
 
 func (e *Engine) tokens(text, analyzer string) []token {
-	ts, err := e.ix.Mapping().AnalyzeText(analyzer, []byte(text))
+	ts, err := e.ix.Analyze(analyzer, text)
 	if err != nil {
 		return nil
 	}
 	out := make([]token, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, token{term: string(t.Term), start: t.Start, end: t.End, position: t.Position})
+		out = append(out, token{term: t.Term, start: t.Start, end: t.End, position: t.Position})
 	}
 	return out
 }

@@ -6,9 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search/query"
-
 	"github.com/mpower/labor-search/index"
 )
 
@@ -94,32 +91,6 @@ func windowCondition(from, to time.Time) (index.Condition, bool) {
 	}, true
 }
 
-// searchFaceted ranks what q matches with the request's filters, with
-// req's page and sort, and counts the facets over the same snapshot: the
-// index works out the matching documents as sets (filters included, each
-// facet without its own filter) and Bleve scores only those.
-func (e *Engine) searchFaceted(ctx context.Context, p *plan, q query.Query, req *bleve.SearchRequest) (*bleve.SearchResult, *index.FacetCounts, error) {
-	spec := p.faceted()
-	spec.Over = q
-	res, counts, err := e.ix.SearchFaceted(ctx, req, spec)
-	if err != nil {
-		return nil, nil, fmt.Errorf("search: %w", err)
-	}
-	return res, counts, nil
-}
-
-// countFaceted counts what q matches with the request's filters, and its
-// facets, without ranking.
-func (e *Engine) countFaceted(ctx context.Context, p *plan, q query.Query) (*index.FacetCounts, error) {
-	spec := p.faceted()
-	spec.Over = q
-	counts, err := e.ix.CountFaceted(ctx, spec)
-	if err != nil {
-		return nil, fmt.Errorf("count: %w", err)
-	}
-	return counts, nil
-}
-
 // answer is a response without hits: the total and the facets of counts.
 func (p *plan) answer(counts *index.FacetCounts) *Response {
 	return &Response{Total: counts.Total, Facets: p.finishFacets(counts.Counts), FacetTotals: counts.Over}
@@ -189,15 +160,15 @@ func (p *plan) browseOrder() (index.BrowseOrder, bool) {
 
 // browse answers a request without text: filters, facets and order all
 // come from document sets, and only the page's documents are read.
-func (e *Engine) browse(ctx context.Context, p *plan, order index.BrowseOrder) (*Response, error) {
+func (e *Engine) browse(ctx context.Context, rd *index.Reader, p *plan, order index.BrowseOrder) (*Response, error) {
 	r := p.req
 	from, size := (r.Page-1)*r.PerPage, r.PerPage
 	if r.CountOnly {
 		from, size = 0, 0
 	}
-	docs, counts, err := e.ix.Browse(ctx, p.faceted(), order, from, size)
+	docs, counts, err := rd.Browse(ctx, p.faceted(), order, from, size)
 	if err != nil {
-		return nil, fmt.Errorf("browse: %w", err)
+		return nil, err
 	}
 	hits := make([]Hit, 0, len(docs))
 	for _, d := range docs {

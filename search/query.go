@@ -5,9 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search/query"
-
 	"github.com/mpower/labor-search/index"
 )
 
@@ -228,27 +225,52 @@ const (
 	boostTypo2       = 0.15
 )
 
-func termGroup(stem string, boost float64) query.Query {
-	return termGroupIn(textFields, stem, boost)
+// marks are the title and description terms a query's clauses look for,
+// to be marked in the hits' text: field, then analysed term. Nil records
+// nothing.
+type marks map[string]map[string]bool
+
+func (m marks) add(field, term string) {
+	if m == nil || field != index.FieldTitle && field != index.FieldDescription {
+		return
+	}
+	if m[field] == nil {
+		m[field] = map[string]bool{}
+	}
+	m[field][term] = true
+}
+
+// clauses builds the clauses of one query's words against one snapshot's
+// vocabulary (nil: the words as typed, no completions, typos or compounds),
+// noting in marks the terms to highlight.
+type clauses struct {
+	e     *Engine
+	v     *vocab
+	marks marks
+}
+
+// exact is the same builder without vocabulary look-ups.
+func (c clauses) exact() clauses { return clauses{e: c.e, marks: c.marks} }
+
+func (c clauses) termGroup(stem string, boost float64) index.Clause {
+	return c.termGroupIn(textFields, stem, boost)
 }
 
 // termGroupIn matches a stem in the given fields, each with its weight.
-func termGroupIn(fields []fieldWeight, stem string, boost float64) query.Query {
-	qs := make([]query.Query, 0, len(fields))
+func (c clauses) termGroupIn(fields []fieldWeight, stem string, boost float64) index.Clause {
+	out := make(index.AnyOf, 0, len(fields))
 	for _, f := range fields {
-		t := bleve.NewTermQuery(stem)
-		t.SetField(f.field)
-		t.SetBoost(f.weight * boost)
-		qs = append(qs, t)
+		out = append(out, index.Term{Field: f.field, Term: stem, Boost: f.weight * boost})
+		c.marks.add(f.field, stem)
 	}
-	return bleve.NewDisjunctionQuery(qs...)
+	return out
 }
 
 // phraseFields keep term vectors, which phrase queries need.
 var phraseFields = textFields[:2]
 
 // phraseGroup matches a phrase in the title or the description, through
-// the index's phrase queries, which remember per snapshot which documents
+// the index's phrase clauses, which remember per snapshot which documents
 // hold a phrase.
 //
 // The metadata lists have no term vectors; a value there is a few words
@@ -256,36 +278,36 @@ var phraseFields = textFields[:2]
 // same list. Without it a record tagged with the phrase but not saying it
 // in its text is missed by every synonym and translation of it ("trabajo
 // infantil" never reached a record whose area is Child labour).
-func (e *Engine) phraseGroup(phrase string, boost float64) query.Query {
-	return e.phraseIn(phrase, boost, true)
+func (c clauses) phraseGroup(phrase string, boost float64) index.Clause {
+	return c.phraseIn(phrase, boost, true)
 }
 
 // quotedGroup matches a phrase the visitor quoted: in the text only, word
 // for word and in order, as quotes promise.
-func (e *Engine) quotedGroup(phrase string, boost float64) query.Query {
-	return e.phraseIn(phrase, boost, false)
+func (c clauses) quotedGroup(phrase string, boost float64) index.Clause {
+	return c.phraseIn(phrase, boost, false)
 }
 
-func (e *Engine) phraseIn(phrase string, boost float64, metadata bool) query.Query {
-	qs := make([]query.Query, 0, len(textFields))
+func (c clauses) phraseIn(phrase string, boost float64, metadata bool) index.Clause {
+	out := make(index.AnyOf, 0, len(textFields))
+	toks := c.e.tokens(phrase, index.AnalyzerText)
 	for _, f := range phraseFields {
-		qs = append(qs, e.ix.NewPhrase(phrase, f.field, f.weight*boost))
+		out = append(out, index.Phrase{Field: f.field, Text: phrase, Boost: f.weight * boost})
+		for _, t := range toks {
+			c.marks.add(f.field, t.term)
+		}
 	}
-	toks := e.tokens(phrase, index.AnalyzerText)
 	if !metadata || len(toks) < 2 {
-		return bleve.NewDisjunctionQuery(qs...)
+		return out
 	}
 	for _, f := range textFields[len(phraseFields):] {
-		words := make([]query.Query, len(toks))
+		words := make(index.AllOf, len(toks))
 		for i, t := range toks {
-			tq := bleve.NewTermQuery(t.term)
-			tq.SetField(f.field)
-			tq.SetBoost(f.weight * boost)
-			words[i] = tq
+			words[i] = index.Term{Field: f.field, Term: t.term, Boost: f.weight * boost}
 		}
-		qs = append(qs, bleve.NewConjunctionQuery(words...))
+		out = append(out, words)
 	}
-	return bleve.NewDisjunctionQuery(qs...)
+	return out
 }
 
 // expansion records how a word was widened, for did-you-mean.
@@ -295,18 +317,19 @@ type expansion struct {
 	completions int
 }
 
-// wordClause matches one word: itself, its synonyms, its parts when it is a
+// word matches one word: itself, its synonyms, its parts when it is a
 // compound, its completions when it is being typed, and its near spellings.
-func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, exp *expansion) query.Query {
+func (c clauses) word(word string, alts []string, prefix bool, exp *expansion) index.Clause {
+	e, v := c.e, c.v
 	seen := map[string]bool{}
-	var clauses []query.Query
+	var out index.AnyOf
 	addTermIn := func(fields []fieldWeight, w string, boost float64) {
 		s := e.stem(w)
 		if s == "" || seen[s] {
 			return
 		}
 		seen[s] = true
-		clauses = append(clauses, termGroupIn(fields, s, boost))
+		out = append(out, c.termGroupIn(fields, s, boost))
 	}
 	addTerm := func(w string, boost float64) { addTermIn(textFields, w, boost) }
 	// Completions and near spellings are looked for in the text only: the
@@ -323,18 +346,18 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 			// scoring its words on every one of them (measured at a
 			// million documents: "unions" 66 ms with it, 36 ms without).
 			if !hasTerm(toks, stem) {
-				clauses = append(clauses, e.phraseGroup(a, e.altBoost(word, a)))
+				out = append(out, c.phraseGroup(a, e.altBoost(word, a)))
 			}
 		} else {
 			addTerm(a, e.altBoost(word, a))
 		}
 	}
 	if v == nil {
-		return bleve.NewDisjunctionQuery(clauses...)
+		return out
 	}
 	exp.known = v.has(word)
 	if a, b, ok := v.split(word); ok && !exp.known || ok && len(word) >= 8 {
-		clauses = append(clauses, e.phraseGroup(a+" "+b, boostCompound))
+		out = append(out, c.phraseGroup(a+" "+b, boostCompound))
 	}
 	if prefix {
 		cs := v.prefix(word, maxPrefixTerms)
@@ -356,7 +379,7 @@ func (e *Engine) wordClause(word string, alts []string, prefix bool, v *vocab, e
 		}
 		addExpansion(c.term, b)
 	}
-	return bleve.NewDisjunctionQuery(clauses...)
+	return out
 }
 
 func hasTerm(toks []token, term string) bool {
@@ -368,34 +391,35 @@ func hasTerm(toks []token, term string) bool {
 	return false
 }
 
-// unitClause builds the clause a document must satisfy for one unit and,
-// for a phrase from a table, the clause of each of its words.
-func (e *Engine) unitClause(u unit, v *vocab, exp []expansion) (query.Query, []query.Query) {
+// unit builds the clause a document must satisfy for one unit and, for a
+// phrase from a table, the clause of each of its words.
+func (c clauses) unit(u unit, exp []expansion) (index.Clause, []index.Clause) {
+	e := c.e
 	if u.quoted {
 		if len(u.words) == 1 {
-			return e.wordClause(u.words[0], nil, false, nil, nil), nil
+			return c.exact().word(u.words[0], nil, false, nil), nil
 		}
-		return e.quotedGroup(u.raw, boostExact), nil
+		return c.quotedGroup(u.raw, boostExact), nil
 	}
 	if len(u.words) == 1 {
-		return e.wordClause(u.words[0], u.alts, u.prefix, v, &exp[0]), nil
+		return c.word(u.words[0], u.alts, u.prefix, &exp[0]), nil
 	}
 	// A phrase from a table: every word (each with its own typos), or the
 	// phrase itself, or any of its alternatives.
-	parts := make([]query.Query, len(u.words))
+	parts := make([]index.Clause, len(u.words))
 	for i, w := range u.words {
-		parts[i] = e.wordClause(w, e.synonymsOf(w), false, v, &exp[i])
+		parts[i] = c.word(w, e.synonymsOf(w), false, &exp[i])
 	}
-	clauses := []query.Query{bleve.NewConjunctionQuery(parts...), e.phraseGroup(u.raw, boostExact)}
+	out := index.AnyOf{index.AllOf(parts), c.phraseGroup(u.raw, boostExact)}
 	key := strings.Join(u.words, " ")
 	for _, a := range u.alts {
 		if e.isPhrase(a) {
-			clauses = append(clauses, e.phraseGroup(a, e.altBoost(key, a)))
+			out = append(out, c.phraseGroup(a, e.altBoost(key, a)))
 		} else if s := e.stem(a); s != "" {
-			clauses = append(clauses, termGroup(s, e.altBoost(key, a)))
+			out = append(out, c.termGroup(s, e.altBoost(key, a)))
 		}
 	}
-	return bleve.NewDisjunctionQuery(clauses...), parts
+	return out, parts
 }
 
 // isPhrase says whether text analyses to more than one word.
@@ -403,11 +427,12 @@ func (e *Engine) isPhrase(text string) bool {
 	return len(e.tokens(text, index.AnalyzerText)) > 1
 }
 
-// exclusionClause matches what a "-word" or -"phrase" excludes: the word
-// itself and its synonyms, no typos.
-func (e *Engine) exclusionClause(u unit) query.Query {
+// exclusion matches what a "-word" or -"phrase" excludes: the word itself
+// and its synonyms, no typos. Nothing of it is marked in the hits.
+func (e *Engine) exclusion(u unit) index.Clause {
+	c := clauses{e: e}
 	if len(u.words) == 1 {
-		return e.wordClause(u.words[0], e.synonymsOf(u.words[0]), false, nil, nil)
+		return c.word(u.words[0], e.synonymsOf(u.words[0]), false, nil)
 	}
-	return e.phraseGroup(u.raw, boostExact)
+	return c.phraseGroup(u.raw, boostExact)
 }

@@ -10,11 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/blevesearch/bleve/v2"
-	bsearch "github.com/blevesearch/bleve/v2/search"
-	"github.com/blevesearch/bleve/v2/search/query"
-	bindex "github.com/blevesearch/bleve_index_api"
-
 	"github.com/mpower/labor-search/index"
 )
 
@@ -39,14 +34,18 @@ type plan struct {
 	req      *Request
 	asOf     time.Time
 	parsed   parsed
-	clauses  []query.Query // one per unit
-	excluded []query.Query
+	clauses  []index.Clause // one per unit
+	excluded []index.Clause
 	exps     [][]expansion
+	// marks are the title and description terms to mark in the hits: of
+	// every unit, a relaxed query's dropped words included (they are
+	// absent from its hits anyway).
+	marks marks
 	// optionalWord says whether an analysed word is optional.
 	optionalWord func(string) bool
 	// parts holds, for a unit that is a phrase from a table, the clause of
 	// each of its words.
-	parts [][]query.Query
+	parts [][]index.Clause
 	// required lists the units a hit must match (by index), optional the
 	// units that only rank (question words, "projects").
 	required, optional []int
@@ -55,53 +54,34 @@ type plan struct {
 	demote bool
 }
 
-// core is the text part requiring every required unit; optional units only
-// add to the score.
-func (p *plan) core() query.Query {
-	b := bleve.NewBooleanQuery()
-	if len(p.required) > 0 {
-		b.AddMust(bleve.NewConjunctionQuery(p.pick(p.required)...))
-	} else {
-		b.AddMust(bleve.NewMatchAllQuery())
+// query is the plan as the index runs it, with a page of from and size.
+func (p *plan) query(from, size int) index.Query {
+	q := index.Query{
+		Required: p.pick(p.required),
+		Optional: p.pick(p.optional),
+		Exclude:  p.excluded,
+		Faceted:  p.faceted(),
+		From:     from,
+		Size:     size,
 	}
-	if len(p.optional) > 0 {
-		b.AddShould(p.pick(p.optional)...)
+	if p.demote {
+		q.OtherKinds = pageWeight
 	}
-	if len(p.excluded) > 0 {
-		b.AddMustNot(p.excluded...)
-	}
-	return p.demoted(b)
-}
-
-// scoring ranks partial matches: every partial unit and optional unit may
-// add to the score, none is required (SearchPartial chooses the hits, each
-// matching one partial unit at least).
-func (p *plan) scoring(units []partialUnit) query.Query {
-	qs := p.pick(p.optional)
-	for _, u := range units {
-		qs = append(qs, u.clause)
-	}
-	return p.demoted(bleve.NewDisjunctionQuery(qs...))
-}
-
-// demoted scales down the scores of the overview and partner pages when
-// the index holds any: they list every country and topic, so they stay
-// findable but projects, which visitors look for, rank above them.
-func (p *plan) demoted(q query.Query) query.Query {
-	if !p.demote {
+	browse := len(p.clauses) == 0
+	// Browsing a corpus of projects only, every score is the same: skip
+	// scoring and sort by date alone.
+	if browse && !p.demote && p.req.Sort == SortRelevance {
+		q.Unscored = true
+		q.Sort = sortKeys(SortStartDesc, false)
 		return q
 	}
-	return query.NewCustomScoreQueryWithScorer(q, func(_ context.Context, d *bsearch.DocumentMatch) (float64, error) {
-		if kind, _ := d.Fields[index.FieldKind].(string); kind != "" && kind != index.KindProject {
-			return d.Score * pageWeight, nil
-		}
-		return d.Score, nil
-	}, []string{index.FieldKind}, nil)
+	q.Sort = sortKeys(p.req.Sort, browse)
+	return q
 }
 
 // pick is the clauses of the units listed.
-func (p *plan) pick(units []int) []query.Query {
-	out := make([]query.Query, len(units))
+func (p *plan) pick(units []int) []index.Clause {
+	out := make([]index.Clause, len(units))
 	for i, u := range units {
 		out[i] = p.clauses[u]
 	}
@@ -113,7 +93,7 @@ func (p *plan) pick(units []int) []query.Query {
 // matching the whole phrase (or one of its alternatives) matches each of
 // its words.
 type partialUnit struct {
-	clause query.Query
+	clause index.Clause
 	raw    string
 }
 
@@ -134,7 +114,7 @@ func (p *plan) partialUnits() []partialUnit {
 				continue
 			}
 			out = append(out, partialUnit{
-				clause: bleve.NewDisjunctionQuery(part, p.clauses[i]),
+				clause: index.AnyOf{part, p.clauses[i]},
 				raw:    p.req.Query[u.spans[j][0]:u.spans[j][1]],
 			})
 		}
@@ -143,14 +123,6 @@ func (p *plan) partialUnits() []partialUnit {
 		}
 	}
 	return out
-}
-
-// exclusion is what the -words exclude, nil without any.
-func (p *plan) exclusion() query.Query {
-	if len(p.excluded) == 0 {
-		return nil
-	}
-	return bleve.NewDisjunctionQuery(p.excluded...)
 }
 
 // pageWeight scales the scores of the initiative and partner pages.
@@ -197,65 +169,36 @@ func (e *Engine) search(ctx context.Context, r Request, began time.Time) (*Respo
 			e.metrics.cacheMisses.Inc()
 		}
 	}
-	words, err := e.ix.Vocabulary()
-	if err != nil {
-		return nil, fmt.Errorf("vocabulary: %w", err)
-	}
-	if err := e.ix.WithReader(func(rd bindex.IndexReader) error {
-		v := newVocab(rd, words)
-		p.demote = hasOtherKinds(rd)
-		parsed, err := e.parse(r.Query, v)
+	var resp *Response
+	// One snapshot answers the whole request: the words are looked up in
+	// the documents the query then runs on.
+	err := e.ix.Read(func(rd *index.Reader) error {
+		words, err := rd.Words()
 		if err != nil {
+			return fmt.Errorf("vocabulary: %w", err)
+		}
+		if err := e.plan(ctx, p, &vocab{r: rd, words: words}); err != nil {
 			return err
 		}
-		p.parsed = parsed
-		for _, u := range parsed.units {
-			// Expanding words walks dictionaries; a request past its
-			// deadline stops here rather than after building the query.
-			if err := ctx.Err(); err != nil {
+		if resp, err = e.run(ctx, rd, p); err != nil {
+			return err
+		}
+		// Too few hits match every word to fill a page: the best partial
+		// matches follow them. The page size, not the page number,
+		// decides, so every page of one search counts the same hits.
+		if units := p.partialUnits(); resp.Total < uint64(r.PerPage) && len(units) > 1 {
+			partial, err := e.runPartial(ctx, rd, p, units)
+			if err != nil {
 				return err
 			}
-			exp := make([]expansion, len(u.words))
-			clause, parts := e.unitClause(u, v, exp)
-			p.clauses = append(p.clauses, clause)
-			p.parts = append(p.parts, parts)
-			p.exps = append(p.exps, exp)
-		}
-		for _, u := range parsed.excluded {
-			p.excluded = append(p.excluded, e.exclusionClause(u))
-		}
-		p.optionalWord = func(w string) bool { return e.optional[w] }
-		for i, u := range parsed.units {
-			if e.isOptional(u) {
-				p.optional = append(p.optional, i)
-			} else {
-				p.required = append(p.required, i)
+			if partial.Total > resp.Total {
+				resp = partial
 			}
 		}
-		// A query of question words only means them.
-		if len(p.required) == 0 {
-			p.required, p.optional = p.optional, nil
-		}
 		return nil
-	}); err != nil {
-		return nil, err
-	}
-
-	resp, err := e.run(ctx, p)
+	})
 	if err != nil {
 		return nil, err
-	}
-	// Too few hits match every word to fill a page: the best partial
-	// matches follow them. The page size, not the page number, decides, so
-	// every page of one search counts the same hits.
-	if units := p.partialUnits(); resp.Total < uint64(r.PerPage) && len(units) > 1 {
-		partial, err := e.runPartial(ctx, p, units)
-		if err != nil {
-			return nil, err
-		}
-		if partial.Total > resp.Total {
-			resp = partial
-		}
 	}
 	resp.DidYouMean = e.didYouMean(p)
 	resp.Query = r.Query
@@ -271,60 +214,86 @@ func (e *Engine) search(ctx context.Context, r Request, began time.Time) (*Respo
 	return &out, nil
 }
 
+// plan parses the request's text and builds the clause of every unit
+// against the snapshot's vocabulary.
+func (e *Engine) plan(ctx context.Context, p *plan, v *vocab) error {
+	p.demote = v.r.OtherKinds()
+	parsed, err := e.parse(p.req.Query, v)
+	if err != nil {
+		return err
+	}
+	p.parsed = parsed
+	p.marks = marks{}
+	c := clauses{e: e, v: v, marks: p.marks}
+	for _, u := range parsed.units {
+		// Expanding words walks dictionaries; a request past its deadline
+		// stops here rather than after building the query.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		exp := make([]expansion, len(u.words))
+		clause, parts := c.unit(u, exp)
+		p.clauses = append(p.clauses, clause)
+		p.parts = append(p.parts, parts)
+		p.exps = append(p.exps, exp)
+	}
+	for _, u := range parsed.excluded {
+		p.excluded = append(p.excluded, e.exclusion(u))
+	}
+	p.optionalWord = func(w string) bool { return e.optional[w] }
+	for i, u := range parsed.units {
+		if e.isOptional(u) {
+			p.optional = append(p.optional, i)
+		} else {
+			p.required = append(p.required, i)
+		}
+	}
+	// A query of question words only means them.
+	if len(p.required) == 0 {
+		p.required, p.optional = p.optional, nil
+	}
+	return nil
+}
+
 // run answers with every required unit required.
-func (e *Engine) run(ctx context.Context, p *plan) (*Response, error) {
+func (e *Engine) run(ctx context.Context, rd *index.Reader, p *plan) (*Response, error) {
 	r := p.req
 	if order, ok := p.browseOrder(); ok {
-		return e.browse(ctx, p, order)
+		return e.browse(ctx, rd, p, order)
 	}
+	from, size := (r.Page-1)*r.PerPage, r.PerPage
 	if r.CountOnly {
-		counts, err := e.countFaceted(ctx, p, p.core())
-		if err != nil {
-			return nil, err
-		}
-		return p.answer(counts), nil
+		from, size = 0, 0
 	}
-	req := e.hitsRequest(p, (r.Page-1)*r.PerPage, r.PerPage)
-	res, counts, err := e.searchFaceted(ctx, p, p.core(), req)
+	res, err := rd.Search(ctx, p.query(from, size))
 	if err != nil {
 		return nil, err
 	}
-	hits := e.hits(res.Hits, p.asOf)
-	if err := e.highlight(p, hits); err != nil {
-		return nil, err
-	}
-	resp := p.answer(counts)
-	resp.Total, resp.Hits = res.Total, hits
-	return resp, nil
+	return e.answer(p, res)
 }
 
 // runPartial answers with the documents matching every required unit first,
-// then the best partial matches (see index.SearchPartial), and says which
-// words the partial ones may lack.
-func (e *Engine) runPartial(ctx context.Context, p *plan, units []partialUnit) (*Response, error) {
+// then the best partial matches (see index.Reader.SearchPartial), and says
+// which words the partial ones may lack.
+func (e *Engine) runPartial(ctx context.Context, rd *index.Reader, p *plan, units []partialUnit) (*Response, error) {
 	r := p.req
-	spec := p.faceted()
-	spec.Over, spec.Exclude = p.scoring(units), p.exclusion()
 	from, size := (r.Page-1)*r.PerPage, r.PerPage
 	if r.CountOnly {
 		// The levels are sets; with no page to rank, none is ranked.
 		from, size = 0, 0
 	}
-	req := e.hitsRequest(p, from, size)
-	queries := make([]query.Query, len(units))
+	clauses := make([]index.Clause, len(units))
 	for i, u := range units {
-		queries[i] = u.clause
+		clauses[i] = u.clause
 	}
-	res, counts, pr, err := e.ix.SearchPartial(ctx, req, spec, index.Partial{Units: queries, Fill: r.PerPage})
+	res, pr, err := rd.SearchPartial(ctx, p.query(from, size), index.Partial{Units: clauses, Fill: r.PerPage})
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	hits := e.hits(res.Hits, p.asOf)
-	if err := e.highlight(p, hits); err != nil {
 		return nil, err
 	}
-	resp := p.answer(counts)
-	resp.Total, resp.Hits = res.Total, hits
+	resp, err := e.answer(p, res)
+	if err != nil {
+		return nil, err
+	}
 	kept := map[int]bool{}
 	for _, k := range pr.Kept {
 		kept[k] = true
@@ -341,63 +310,33 @@ func (e *Engine) runPartial(ctx context.Context, p *plan, units []partialUnit) (
 	return resp, nil
 }
 
-// hitsRequest asks for a page of hits with their stored source, in the
-// request's order; the index supplies the query (see searchFaceted).
-func (e *Engine) hitsRequest(p *plan, from, size int) *bleve.SearchRequest {
-	req := bleve.NewSearchRequestOptions(nil, size, from, false)
-	req.Fields = []string{index.FieldSource}
-	browse := len(p.clauses) == 0
-	// Browsing a corpus of projects only, every score is the same: skip
-	// scoring and sort by date alone.
-	if browse && !p.demote && p.req.Sort == SortRelevance {
-		req.Score = bleve.ScoreNone
-		req.SortByCustom(sortOrder("-start", false))
-		return req
+// answer is the response of the index's result: its hits, highlighted,
+// its total and its facets.
+func (e *Engine) answer(p *plan, res *index.Result) (*Response, error) {
+	hits := make([]Hit, 0, len(res.Hits))
+	for _, m := range res.Hits {
+		h := hitOf(m.Doc, p.asOf)
+		h.Score = m.Score
+		hits = append(hits, h)
 	}
-	req.SortByCustom(sortOrder(p.req.Sort, browse))
-	return req
+	if err := e.highlight(p, hits); err != nil {
+		return nil, err
+	}
+	resp := p.answer(res.Counts)
+	resp.Total, resp.Hits = res.Total, hits
+	return resp, nil
 }
 
-// highlight marks the words of the query in the page's hits, from the
-// title and description terms of every unit (a relaxed query's dropped
-// words included: they are absent from the hits anyway).
+// highlight marks the words of the query in the page's hits.
 func (e *Engine) highlight(p *plan, hits []Hit) error {
-	if (p.req.NoHighlight && !p.req.Matches) || len(p.clauses) == 0 || len(hits) == 0 {
-		return nil
-	}
-	var parts []query.Query
-	for _, c := range p.clauses {
-		parts = highlighted(c, parts)
-	}
-	terms := map[string]map[string]bool{}
-	add := func(field, term string) {
-		if terms[field] == nil {
-			terms[field] = map[string]bool{}
-		}
-		terms[field][term] = true
-	}
-	for _, q := range parts {
-		switch q := q.(type) {
-		case *query.TermQuery:
-			add(q.FieldVal, q.Term)
-		case *index.Phrase:
-			words, err := q.Terms()
-			if err != nil {
-				return err
-			}
-			for _, w := range words {
-				add(q.Field(), w)
-			}
-		}
-	}
-	if len(terms) == 0 {
+	if (p.req.NoHighlight && !p.req.Matches) || len(p.marks) == 0 || len(hits) == 0 {
 		return nil
 	}
 	for i := range hits {
 		h := &hits[i]
 		d := &index.Document{ID: h.ID, Title: h.Title, Description: h.Description}
 		if !p.req.NoHighlight {
-			frags, err := e.ix.Highlight(d, terms)
+			frags, err := e.ix.Highlight(d, p.marks)
 			if err != nil {
 				return fmt.Errorf("highlight %s: %w", h.ID, err)
 			}
@@ -406,7 +345,7 @@ func (e *Engine) highlight(p *plan, hits []Hit) error {
 			}
 		}
 		if p.req.Matches {
-			m, err := e.ix.Matches(d, terms)
+			m, err := e.ix.Matches(d, p.marks)
 			if err != nil {
 				return fmt.Errorf("matches %s: %w", h.ID, err)
 			}
@@ -418,79 +357,22 @@ func (e *Engine) highlight(p *plan, hits []Hit) error {
 	return nil
 }
 
-// highlighted appends the parts of q that match the highlighted fields.
-func highlighted(q query.Query, out []query.Query) []query.Query {
-	field := func(f string) bool { return f == index.FieldTitle || f == index.FieldDescription }
-	switch q := q.(type) {
-	case *query.DisjunctionQuery:
-		for _, c := range q.Disjuncts {
-			out = highlighted(c, out)
-		}
-	case *query.ConjunctionQuery:
-		for _, c := range q.Conjuncts {
-			out = highlighted(c, out)
-		}
-	case *query.BooleanQuery:
-		if q.Must != nil {
-			out = highlighted(q.Must, out)
-		}
-		if q.Should != nil {
-			out = highlighted(q.Should, out)
-		}
-	case *query.TermQuery:
-		if field(q.FieldVal) {
-			out = append(out, q)
-		}
-	case *query.MatchPhraseQuery:
-		if field(q.FieldVal) {
-			out = append(out, q)
-		}
-	case *index.Phrase:
-		if field(q.Field()) {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
-// sortOrder ends field sorts in the document id, so equal keys page
-// stably.
-func sortOrder(s Sort, browse bool) bsearch.SortOrder {
-	date := func(field string, desc bool) bsearch.SearchSort {
-		return &bsearch.SortField{Field: field, Type: bsearch.SortFieldAsDate, Desc: desc, Missing: bsearch.SortFieldMissingLast}
-	}
-	id := &bsearch.SortDocID{}
+// sortKeys is the index's order for a sort; field sorts end in the
+// document id there, so equal keys page stably.
+func sortKeys(s Sort, browse bool) []index.SortKey {
 	switch s {
 	case SortStart, SortStartDesc:
-		return bsearch.SortOrder{date(index.FieldStart, s == SortStartDesc), id}
+		return []index.SortKey{{Field: index.FieldStart, Desc: s == SortStartDesc}}
 	case SortEnd, SortEndDesc:
-		return bsearch.SortOrder{date(index.FieldEnd, s == SortEndDesc), id}
+		return []index.SortKey{{Field: index.FieldEnd, Desc: s == SortEndDesc}}
 	case SortTitle, SortTitleDesc:
-		return bsearch.SortOrder{&bsearch.SortField{Field: index.FieldTitleSort, Type: bsearch.SortFieldAsString, Desc: s == SortTitleDesc, Missing: bsearch.SortFieldMissingLast}, id}
+		return []index.SortKey{{Field: index.FieldTitleSort, Desc: s == SortTitleDesc}}
 	}
 	// Browsing has no text to rank by: projects first, newest first.
 	if browse {
-		return bsearch.SortOrder{&bsearch.SortScore{Desc: true}, date(index.FieldStart, true), id}
+		return []index.SortKey{{Desc: true}, {Field: index.FieldStart, Desc: true}}
 	}
-	// Ranked by score alone: a tie-break on the id would read every hit's
-	// id from its stored fields (a fifth of a broad query's time at a
-	// million documents); Bleve breaks exact ties by document order.
-	return bsearch.SortOrder{&bsearch.SortScore{Desc: true}}
-}
-
-func (e *Engine) hits(matches bsearch.DocumentMatchCollection, asOf time.Time) []Hit {
-	out := make([]Hit, 0, len(matches))
-	for _, m := range matches {
-		src, _ := m.Fields[index.FieldSource].(string)
-		d, err := index.DecodeSource([]byte(src))
-		if err != nil {
-			d = &index.Document{ID: m.ID}
-		}
-		h := hitOf(d, asOf)
-		h.Score = m.Score
-		out = append(out, h)
-	}
-	return out
+	return nil
 }
 
 func hitOf(d *index.Document, asOf time.Time) Hit {
@@ -549,26 +431,4 @@ func (e *Engine) didYouMean(p *plan) string {
 		q = q[:f.start] + f.with + q[f.end:]
 	}
 	return strings.TrimSpace(q)
-}
-
-// hasOtherKinds says whether the index holds any document that is not a
-// project; a corpus of projects only skips the per-hit demotion.
-func hasOtherKinds(r bindex.IndexReader) bool {
-	fd, err := r.FieldDict(index.FieldKind)
-	if err != nil {
-		return true
-	}
-	defer fd.Close()
-	for {
-		de, err := fd.Next()
-		if err != nil {
-			return true
-		}
-		if de == nil {
-			return false
-		}
-		if de.Term != index.KindProject && de.Count > 0 {
-			return true
-		}
-	}
 }

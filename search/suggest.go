@@ -7,10 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search/query"
-	bindex "github.com/blevesearch/bleve_index_api"
-
 	"github.com/mpower/labor-search/index"
 )
 
@@ -35,16 +31,18 @@ func (e *Engine) Suggest(ctx context.Context, r SuggestRequest) (*SuggestRespons
 	last := toks[len(toks)-1]
 	typing := !endsWithSpace(r.Query) && last.end == len(r.Query)
 	head := strings.TrimSpace(r.Query[:last.start])
-	var titleTerms []string
-	voc, err := e.ix.Vocabulary()
-	if err != nil {
-		return nil, fmt.Errorf("vocabulary: %w", err)
-	}
-	err = e.ix.WithReader(func(rd bindex.IndexReader) error {
-		v := newVocab(rd, voc)
-		if v == nil || !typing {
+	var titles []Suggestion
+	// One snapshot: the completions and the titles holding them are of
+	// the same documents.
+	err := e.ix.Read(func(rd *index.Reader) error {
+		words, err := rd.Words()
+		if err != nil {
+			return fmt.Errorf("vocabulary: %w", err)
+		}
+		if !typing {
 			return nil
 		}
+		v := &vocab{r: rd, words: words}
 		cands := v.prefix(last.term, r.Limit)
 		if v.has(last.term) {
 			cands = append([]candidate{{term: last.term, count: v.docFreq(last.term)}}, cands...)
@@ -53,6 +51,7 @@ func (e *Engine) Suggest(ctx context.Context, r SuggestRequest) (*SuggestRespons
 		if fuzzy {
 			cands = v.fuzzy(last.term, r.Limit)
 		}
+		var titleTerms []string
 		for _, c := range cands {
 			text := strings.TrimSpace(head + " " + c.term)
 			resp.Suggestions = append(resp.Suggestions, Suggestion{
@@ -61,12 +60,9 @@ func (e *Engine) Suggest(ctx context.Context, r SuggestRequest) (*SuggestRespons
 			})
 			titleTerms = append(titleTerms, c.term)
 		}
-		return nil
+		titles, err = e.suggestTitles(ctx, rd, toks[:len(toks)-1], titleTerms, r.Limit)
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	titles, err := e.suggestTitles(ctx, toks[:len(toks)-1], titleTerms, r.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -99,51 +95,47 @@ func markTyped(head, term, typed string, fuzzy bool) string {
 
 // suggestTitles finds titles holding every earlier word and one of the
 // completions of the last.
-func (e *Engine) suggestTitles(ctx context.Context, before []token, completions []string, limit int) ([]Suggestion, error) {
+func (e *Engine) suggestTitles(ctx context.Context, rd *index.Reader, before []token, completions []string, limit int) ([]Suggestion, error) {
 	limit = min(limit, maxTitleSuggestions)
 	if limit <= 0 || len(completions) == 0 {
 		return nil, nil
 	}
-	var must []query.Query
+	m := marks{}
+	var must []index.Clause
 	for _, t := range before {
 		if s := e.stem(t.term); s != "" {
-			tq := bleve.NewTermQuery(s)
-			tq.SetField(index.FieldTitle)
-			must = append(must, tq)
+			must = append(must, index.Term{Field: index.FieldTitle, Term: s, Boost: 1})
+			m.add(index.FieldTitle, s)
 		}
 	}
-	var any []query.Query
+	var any index.AnyOf
 	for _, c := range completions {
 		if s := e.stem(c); s != "" {
-			tq := bleve.NewTermQuery(s)
-			tq.SetField(index.FieldTitle)
-			any = append(any, tq)
+			any = append(any, index.Term{Field: index.FieldTitle, Term: s, Boost: 1})
+			m.add(index.FieldTitle, s)
 		}
 	}
 	if len(any) == 0 {
 		return nil, nil
 	}
-	must = append(must, bleve.NewDisjunctionQuery(any...))
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), limit, 0, false)
-	// Unscored, the collector stops at the first few titles instead of
-	// ranking every title that holds a common word: suggestions run on
-	// every keystroke.
-	req.Score = bleve.ScoreNone
-	req.Fields = []string{index.FieldTitle}
-	req.Highlight = bleve.NewHighlightWithStyle("html")
-	req.Highlight.Fields = []string{index.FieldTitle}
-	res, err := e.ix.Search(ctx, req)
+	// Unscored, in document order: suggestions run on every keystroke, and
+	// ranking every title that holds a common word is not worth it.
+	res, err := rd.Search(ctx, index.Query{Required: append(must, any), Unscored: true, Size: limit})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Suggestion, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		title, _ := h.Fields[index.FieldTitle].(string)
+		title := h.Doc.Title
 		hl := html.EscapeString(title)
-		if frags := h.Fragments[index.FieldTitle]; len(frags) > 0 {
-			hl = frags[0]
+		frags, err := e.ix.Highlight(&index.Document{ID: h.Doc.ID, Title: title}, m)
+		if err != nil {
+			return nil, fmt.Errorf("highlight %s: %w", h.Doc.ID, err)
 		}
-		out = append(out, Suggestion{Text: title, Kind: "title", ID: h.ID, Highlight: hl})
+		if f := frags[index.FieldTitle]; len(f) > 0 {
+			hl = f[0]
+		}
+		out = append(out, Suggestion{Text: title, Kind: "title", ID: h.Doc.ID, Highlight: hl})
 	}
 	return out, nil
 }

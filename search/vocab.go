@@ -3,8 +3,6 @@ package search
 import (
 	"sort"
 
-	bindex "github.com/blevesearch/bleve_index_api"
-
 	"github.com/mpower/labor-search/index"
 )
 
@@ -37,33 +35,15 @@ type candidate struct {
 }
 
 // vocab answers questions about the indexed vocabulary (the unstemmed
-// "words" field) for one query: completions and counts from the index's
-// in-memory Vocabulary, membership and near spellings from the reader's
-// dictionaries.
+// "words" field) for one query, on the snapshot it runs on: completions
+// and counts from the snapshot's in-memory Vocabulary, membership and near
+// spellings from its dictionaries.
 type vocab struct {
-	r        bindex.IndexReader
-	contains bindex.FieldDictContains
-	words    *index.Vocabulary
+	r     *index.Reader
+	words *index.Vocabulary
 }
 
-// newVocab prepares vocabulary look-ups on a reader; nil when the index
-// offers no dictionary look-ups (then queries match exact words only).
-func newVocab(r bindex.IndexReader, words *index.Vocabulary) *vocab {
-	rc, ok := r.(bindex.IndexReaderContains)
-	if !ok || words == nil {
-		return nil
-	}
-	c, err := rc.FieldDictContains(index.FieldWords)
-	if err != nil {
-		return nil
-	}
-	return &vocab{r: r, contains: c, words: words}
-}
-
-func (v *vocab) has(word string) bool {
-	ok, err := v.contains.Contains([]byte(word))
-	return err == nil && ok
-}
+func (v *vocab) has(word string) bool { return v.r.HasWord(word) }
 
 func (v *vocab) docFreq(word string) uint64 { return v.words.Count(word) }
 
@@ -99,30 +79,19 @@ func (v *vocab) fuzzy(word string, limit int) []candidate {
 	}
 	// Levenshtein automata count a transposition as two edits; ask for one
 	// more and keep what the optimal-string-alignment distance allows.
-	fr, ok := v.r.(bindex.IndexReaderFuzzy)
-	if !ok {
-		return nil
-	}
-	fd, err := fr.FieldDictFuzzy(index.FieldWords, word, min(budget+1, 2), "")
-	if err != nil {
-		return nil
-	}
-	defer fd.Close()
 	var out []candidate
-	for i := 0; i < 1000; i++ {
-		de, err := fd.Next()
-		if err != nil || de == nil {
-			break
+	seen := 0
+	// A dictionary that fails part way keeps the spellings found so far:
+	// typos only widen a query.
+	_ = v.r.NearWords(word, min(budget+1, 2), func(term string) bool {
+		seen++
+		if term != word {
+			if d := editDistance(word, term); d <= budget {
+				out = append(out, candidate{term: term, dist: d})
+			}
 		}
-		if de.Term == word {
-			continue
-		}
-		d := editDistance(word, de.Term)
-		if d > budget {
-			continue
-		}
-		out = append(out, candidate{term: de.Term, dist: d})
-	}
+		return seen < 1000
+	})
 	for i := range out {
 		out[i].count = v.docFreq(out[i].term)
 	}

@@ -103,7 +103,7 @@ func TestMixFindsWhatItPromises(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range Classes {
 		for _, q := range mix[c] {
-			plain, err := q.RunPlain(ctx, ix.Search, asOf)
+			plain, err := q.RunPlain(ctx, ix.BleveSearch, asOf)
 			if err != nil {
 				t.Fatalf("%s %q: %v", c, q.Path(), err)
 			}
