@@ -96,6 +96,12 @@ type Query struct {
 	Sort []SortKey
 	// Unscored skips scoring: for an order that does not use it.
 	Unscored bool
+	// PageOnly asks for the first From+Size hits in document order and
+	// nothing else: no score, no total, no facets (the Result's Total and
+	// Counts stay empty). The search stops once the page is full, where
+	// a counted one works out every match (suggestions, on every
+	// keystroke, want three titles).
+	PageOnly bool
 	// OtherKinds scales the scores of documents that are not projects (the
 	// overview and partner pages list every country and topic: they stay
 	// findable, projects rank above them); 0 leaves every score alone.

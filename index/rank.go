@@ -28,6 +28,9 @@ import (
 // ranked.
 func (r *Reader) Search(ctx context.Context, q Query) (*Result, error) {
 	over := q.core(r.ix)
+	if q.PageOnly {
+		return r.firstHits(ctx, over, q.From, q.Size)
+	}
 	matched, hits, counts, err := r.sets.faceted(ctx, r.ix, over, q.Faceted)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -45,6 +48,39 @@ func (r *Reader) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	out.Hits = hitsOf(res.Hits)
+	return out, nil
+}
+
+// firstHits is the first documents q matches, from the from-th, at most
+// size, in document order, through Bleve's unscored searchers, which stop
+// there.
+func (r *Reader) firstHits(ctx context.Context, q query.Query, from, size int) (*Result, error) {
+	out := &Result{Hits: []Hit{}}
+	s, err := q.Searcher(ctx, r.snap, r.ix.mapping, bsearch.SearcherOptions{Score: "none"})
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer s.Close()
+	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0), IndexReader: r.snap}
+	for seen := 0; len(out.Hits) < size; seen++ {
+		dm, err := s.Next(sctx)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		if dm == nil {
+			break
+		}
+		n := uint32(dm.IndexInternalID.Value())
+		sctx.DocumentMatchPool.Put(dm)
+		if seen < from {
+			continue
+		}
+		d, err := r.sets.document(n)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		out.Hits = append(out.Hits, Hit{Doc: d})
+	}
 	return out, nil
 }
 

@@ -3,6 +3,9 @@ package index
 import (
 	"context"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/google/go-cmp/cmp"
 )
 
 // mustSearch runs q on a reader of ix.
@@ -92,5 +95,59 @@ func TestQueryRefusesAnUnsortableField(t *testing.T) {
 	})
 	if err == nil {
 		t.Fatal("sort by description: no error")
+	}
+}
+
+// TestPageOnlyGoesInDocumentOrder: a page-only query's pages are the
+// pages Bleve's own unscored search gives, across several segments and
+// deleted documents, and a counted unscored query has the same pages
+// with the exact total.
+func TestPageOnlyGoesInDocumentOrder(t *testing.T) {
+	ix := mustOpen(t, "")
+	docs := randomCorpus(t, ix, 1500, 9)
+	var gone []string
+	for id := range docs {
+		if gone = append(gone, id); len(gone) == 40 {
+			break
+		}
+	}
+	if err := ix.Batch(nil, gone); err != nil {
+		t.Fatal(err)
+	}
+	clause := AnyOf{Term{Field: FieldCountries, Term: "Peru", Boost: 1}, Term{Field: FieldCountries, Term: "Ghana", Boost: 1}}
+	for _, page := range []struct{ from, size int }{{0, 3}, {0, 1000}, {17, 25}, {100000, 5}} {
+		got := mustSearch(t, ix, Query{Required: []Clause{clause}, Unscored: true, From: page.from, Size: page.size})
+		first := mustSearch(t, ix, Query{Required: []Clause{clause}, PageOnly: true, From: page.from, Size: page.size})
+		req := bleve.NewSearchRequestOptions(clause.bleveQuery(ix), page.size, page.from, false)
+		req.Score = bleve.ScoreNone
+		want, err := ix.BleveSearch(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Unscored, Bleve stops counting once the page is full: the total
+		// comes from a scored search.
+		all, err := ix.BleveSearch(context.Background(), bleve.NewSearchRequestOptions(clause.bleveQuery(ix), 0, 0, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotIDs, firstIDs, wantIDs []string
+		for _, h := range got.Hits {
+			gotIDs = append(gotIDs, h.Doc.ID)
+		}
+		for _, h := range first.Hits {
+			firstIDs = append(firstIDs, h.Doc.ID)
+		}
+		for _, h := range want.Hits {
+			wantIDs = append(wantIDs, h.ID)
+		}
+		if page.from == 0 && len(wantIDs) == 0 {
+			t.Fatalf("page %+v: Bleve finds nothing; the case tests nothing", page)
+		}
+		if !cmp.Equal(wantIDs, firstIDs) {
+			t.Errorf("page %+v: page-only ids %v, Bleve's %v", page, firstIDs, wantIDs)
+		}
+		if !cmp.Equal(wantIDs, gotIDs) || got.Total != all.Total {
+			t.Errorf("page %+v: ids %v (total %d), Bleve's %v (total %d)", page, gotIDs, got.Total, wantIDs, all.Total)
+		}
 	}
 }

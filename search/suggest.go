@@ -118,9 +118,10 @@ func (e *Engine) suggestTitles(ctx context.Context, rd *index.Reader, before []t
 	if len(any) == 0 {
 		return nil, nil
 	}
-	// Unscored, in document order: suggestions run on every keystroke, and
-	// ranking every title that holds a common word is not worth it.
-	res, err := rd.Search(ctx, index.Query{Required: append(must, any), Unscored: true, Size: limit})
+	// The first titles in document order, neither ranked nor counted:
+	// suggestions run on every keystroke, and ranking or counting every
+	// title that holds a common word is not worth it.
+	res, err := rd.Search(ctx, index.Query{Required: append(must, any), PageOnly: true, Size: limit})
 	if err != nil {
 		return nil, err
 	}
