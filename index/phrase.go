@@ -36,8 +36,8 @@ func (p *phraseQuery) match() *query.MatchPhraseQuery {
 	return q
 }
 
-// MarshalJSON lets the phrase take part in cache keys and logs as the
-// query it stands for.
+// MarshalJSON lets a Bleve request holding the phrase be written out (as
+// Bleve does for explanations and errors) as the query it stands for.
 func (p *phraseQuery) MarshalJSON() ([]byte, error) { return p.match().MarshalJSON() }
 
 // Searcher implements query.Query.

@@ -100,7 +100,7 @@ type Query struct {
 	// nothing else: no score, no total, no facets (the Result's Total and
 	// Counts stay empty). The search stops once the page is full, where
 	// a counted one works out every match (suggestions, on every
-	// keystroke, want three titles).
+	// keystroke, want three titles). It takes no filters, facets or sort.
 	PageOnly bool
 	// OtherKinds scales the scores of documents that are not projects (the
 	// overview and partner pages list every country and topic: they stay
@@ -108,11 +108,6 @@ type Query struct {
 	OtherKinds float64
 	// From and Size are the page: Size 0 counts without ranking.
 	From, Size int
-}
-
-// empty says whether the query has no text clause.
-func (q *Query) empty() bool {
-	return len(q.Required) == 0 && len(q.Optional) == 0 && len(q.Exclude) == 0
 }
 
 // core is the Bleve query of q: every required clause, the optional ones

@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -29,6 +30,9 @@ import (
 func (r *Reader) Search(ctx context.Context, q Query) (*Result, error) {
 	over := q.core(r.ix)
 	if q.PageOnly {
+		if len(q.Filters) > 0 || len(q.Facets) > 0 || len(q.Sort) > 0 {
+			return nil, errors.New("search: a page-only query takes no filters, facets or sort")
+		}
 		return r.firstHits(ctx, over, q.From, q.Size)
 	}
 	matched, hits, counts, err := r.sets.faceted(ctx, r.ix, over, q.Faceted)
@@ -72,6 +76,11 @@ func (r *Reader) firstHits(ctx context.Context, q query.Query, from, size int) (
 		}
 		n := uint32(dm.IndexInternalID.Value())
 		sctx.DocumentMatchPool.Put(dm)
+		if seen%4096 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if seen < from {
 			continue
 		}

@@ -18,7 +18,9 @@ type Reader struct {
 }
 
 // Read runs fn on a reader of the live index's newest snapshot. The live
-// index is not swapped out by a rebuild while fn runs.
+// index is not swapped out by a rebuild while fn runs; the reader is closed
+// when fn returns and must not be kept. fn must not call Read (or write to
+// ix): the read lock it holds is not re-entrant once a rebuild waits for it.
 func (ix *Index) Read(fn func(r *Reader) error) error {
 	return ix.withSnapshot(func(snap *scorch.IndexSnapshot) error {
 		return fn(&Reader{ix: ix, snap: snap, sets: ix.sets.of(snap)})
@@ -52,7 +54,7 @@ func (r *Reader) HasWord(word string) bool {
 }
 
 // NearWords calls fn with the indexed words within edits edits of word
-// (a Levenshtein automaton's, which counts a transposition as two), in
+// (at most 2; a transposition of two neighbouring letters is one edit), in
 // dictionary order, until fn returns false.
 func (r *Reader) NearWords(word string, edits int, fn func(term string) bool) error {
 	fd, err := r.snap.FieldDictFuzzy(FieldWords, word, edits, "")

@@ -362,8 +362,8 @@ func (c clauses) word(word string, alts []string, prefix bool, exp *expansion) i
 	if prefix {
 		cs := v.prefix(word, maxPrefixTerms)
 		exp.completions = len(cs)
-		for _, c := range cs {
-			addExpansion(c.term, boostPrefix)
+		for _, cand := range cs {
+			addExpansion(cand.term, boostPrefix)
 		}
 	}
 	// Typos widen only words the index does not hold (Typesense's
@@ -372,12 +372,12 @@ func (c clauses) word(word string, alts []string, prefix bool, exp *expansion) i
 	if !exp.known {
 		exp.typos = v.fuzzy(word, maxFuzzyTerms)
 	}
-	for _, c := range exp.typos {
+	for _, cand := range exp.typos {
 		b := boostTypo1
-		if c.dist > 1 {
+		if cand.dist > 1 {
 			b = boostTypo2
 		}
-		addExpansion(c.term, b)
+		addExpansion(cand.term, b)
 	}
 	return out
 }
