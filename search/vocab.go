@@ -77,13 +77,15 @@ func (v *vocab) fuzzy(word string, limit int) []candidate {
 	if budget == 0 {
 		return nil
 	}
-	// Levenshtein automata count a transposition as two edits; ask for one
-	// more and keep what the optimal-string-alignment distance allows.
+	// Bleve's automata count a transposition as one edit, as
+	// editDistance does, so the walk asks for the budget itself: asking
+	// for one more walked the two-edit neighbourhood of one-typo words.
+	// editDistance still orders what it finds.
 	var out []candidate
 	seen := 0
 	// A dictionary that fails part way keeps the spellings found so far:
 	// typos only widen a query.
-	_ = v.r.NearWords(word, min(budget+1, 2), func(term string) bool {
+	_ = v.r.NearWords(word, budget, func(term string) bool {
 		seen++
 		if term != word {
 			if d := editDistance(word, term); d <= budget {
