@@ -195,7 +195,9 @@ func (e *Engine) search(ctx context.Context, r Request, began time.Time) (*Respo
 				resp = partial
 			}
 		}
-		return nil
+		// Only the answer kept is highlighted: a page of all-word hits
+		// that the partial matches replace is never shown.
+		return e.highlight(p, resp.Hits)
 	})
 	if err != nil {
 		return nil, err
@@ -269,7 +271,7 @@ func (e *Engine) run(ctx context.Context, rd *index.Reader, p *plan) (*Response,
 	if err != nil {
 		return nil, err
 	}
-	return e.answer(p, res)
+	return e.answer(p, res), nil
 }
 
 // runPartial answers with the documents matching every required unit first,
@@ -290,10 +292,7 @@ func (e *Engine) runPartial(ctx context.Context, rd *index.Reader, p *plan, unit
 	if err != nil {
 		return nil, err
 	}
-	resp, err := e.answer(p, res)
-	if err != nil {
-		return nil, err
-	}
+	resp := e.answer(p, res)
 	kept := map[int]bool{}
 	for _, k := range pr.Kept {
 		kept[k] = true
@@ -310,21 +309,18 @@ func (e *Engine) runPartial(ctx context.Context, rd *index.Reader, p *plan, unit
 	return resp, nil
 }
 
-// answer is the response of the index's result: its hits, highlighted,
-// its total and its facets.
-func (e *Engine) answer(p *plan, res *index.Result) (*Response, error) {
+// answer is the response of the index's result: its hits (not yet
+// highlighted), its total and its facets.
+func (e *Engine) answer(p *plan, res *index.Result) *Response {
 	hits := make([]Hit, 0, len(res.Hits))
 	for _, m := range res.Hits {
 		h := hitOf(m.Doc, p.asOf)
 		h.Score = m.Score
 		hits = append(hits, h)
 	}
-	if err := e.highlight(p, hits); err != nil {
-		return nil, err
-	}
 	resp := p.answer(res.Counts)
 	resp.Total, resp.Hits = res.Total, hits
-	return resp, nil
+	return resp
 }
 
 // highlight marks the words of the query in the page's hits.
