@@ -579,9 +579,17 @@ func (ix *Index) Rebuild(fill func(b *Builder) error) error {
 		discard()
 		return fmt.Errorf("rebuild index: %w", err)
 	}
+	return ix.swapIn(next, name)
+}
+
+// swapIn makes next, the generation name in the index directory, the live
+// index, and closes and removes the one it replaces. next is closed and
+// removed if it cannot be made current.
+func (ix *Index) swapIn(next bleve.Index, name string) error {
 	if ix.dir != "" {
 		if err := writeCurrent(ix.dir, name); err != nil {
-			discard()
+			_ = next.Close()
+			_ = os.RemoveAll(filepath.Join(ix.dir, name))
 			return err
 		}
 	}

@@ -1,0 +1,270 @@
+package index
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+)
+
+// A snapshot is a consistent copy of the live index as a gzipped tar
+// stream: Bleve's online copy of one index snapshot (writes go on while it
+// is taken), with the applied log sequence inside it, in the same store as
+// the documents it stands for. A new replica restores one and tails the log
+// from that sequence on, instead of replaying the whole log.
+
+// SnapshotInfo describes a snapshot.
+type SnapshotInfo struct {
+	// AppliedSeq is the last log sequence whose effect the snapshot holds.
+	AppliedSeq uint64
+	// MappingVersion is the mapping the snapshot was built with.
+	MappingVersion string
+	// Documents is how many documents it holds.
+	Documents uint64
+}
+
+// ErrSnapshotMapping means a snapshot was built with another mapping
+// version than this binary's: it cannot serve, and the log must be
+// replayed instead.
+var ErrSnapshotMapping = errors.New("snapshot has another mapping version")
+
+// maxSnapshotFile bounds one file of a snapshot being restored: zap
+// segments of a million documents are a few hundred MiB.
+const maxSnapshotFile = 64 << 30
+
+// WriteSnapshot writes a snapshot of the live index to w. The copy is made
+// in a directory beside the index (so it needs as much free disk as the
+// index takes) and removed after.
+func (ix *Index) WriteSnapshot(w io.Writer) (SnapshotInfo, error) {
+	if ix.dir == "" {
+		return SnapshotInfo{}, errors.New("snapshot: the index is in memory")
+	}
+	tmp, err := os.MkdirTemp(ix.dir, ".snapshot-")
+	if err != nil {
+		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := ix.copyLive(tmp); err != nil {
+		return SnapshotInfo{}, err
+	}
+	info, err := describe(tmp)
+	if err != nil {
+		return SnapshotInfo{}, fmt.Errorf("snapshot: the copy does not open: %w", err)
+	}
+	if err := writeTar(w, tmp); err != nil {
+		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", err)
+	}
+	return info, nil
+}
+
+// copyLive copies the live index into the empty directory dst.
+func (ix *Index) copyLive(dst string) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed.Load() {
+		return ErrClosed
+	}
+	c, ok := ix.live.(bleve.IndexCopyable)
+	if !ok {
+		return fmt.Errorf("snapshot: %T cannot be copied online", ix.live)
+	}
+	if err := c.CopyTo(bleve.FileSystemDirectory(dst)); err != nil {
+		return fmt.Errorf("snapshot: copy the index: %w", err)
+	}
+	return nil
+}
+
+// describe opens the index in dir read-only and reads what a snapshot
+// says of itself.
+func describe(dir string) (SnapshotInfo, error) {
+	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err != nil {
+		return SnapshotInfo{}, fmt.Errorf("not a Bleve index: %w", err)
+	}
+	idx, err := openUsingRecover(dir, map[string]interface{}{"read_only": true, "bolt_timeout": "5s"})
+	if err != nil {
+		return SnapshotInfo{}, err
+	}
+	defer idx.Close()
+	var info SnapshotInfo
+	v, err := idx.GetInternal([]byte(keyMappingVersion))
+	if err != nil {
+		return SnapshotInfo{}, fmt.Errorf("read mapping version: %w", err)
+	}
+	info.MappingVersion = string(v)
+	if v, err = idx.GetInternal([]byte(keyAppliedSeq)); err != nil {
+		return SnapshotInfo{}, fmt.Errorf("read applied sequence: %w", err)
+	}
+	if info.AppliedSeq, err = decodeSeq(v); err != nil {
+		return SnapshotInfo{}, err
+	}
+	if info.Documents, err = idx.DocCount(); err != nil {
+		return SnapshotInfo{}, fmt.Errorf("count documents: %w", err)
+	}
+	return info, nil
+}
+
+func writeTar(w io.Writer, dir string) error {
+	zw := gzip.NewWriter(w)
+	tw := tar.NewWriter(zw)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		h, err := tar.FileInfoHeader(fi, "")
+		if err != nil {
+			return err
+		}
+		h.Name = filepath.ToSlash(rel)
+		if d.IsDir() {
+			h.Name += "/"
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(tw, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+// RestoreSnapshot replaces the live index with the snapshot read from r:
+// it is unpacked into a new generation, checked (it opens, and its mapping
+// version is this binary's: ErrSnapshotMapping otherwise) and swapped in
+// as a rebuild is. A snapshot that fails any check leaves the live index
+// as it was.
+func (ix *Index) RestoreSnapshot(r io.Reader) (SnapshotInfo, error) {
+	if ix.dir == "" {
+		return SnapshotInfo{}, errors.New("restore snapshot: the index is in memory")
+	}
+	name := newGenerationName()
+	path := filepath.Join(ix.dir, name)
+	if err := readTar(r, path); err != nil {
+		_ = os.RemoveAll(path)
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
+	}
+	opts := ix.opts
+	opts.KeepOldMapping = true
+	next, old, err := openBleve(path, opts)
+	if err != nil {
+		_ = os.RemoveAll(path)
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
+	}
+	discard := func() {
+		_ = next.Close()
+		_ = os.RemoveAll(path)
+	}
+	if old {
+		v, _ := next.GetInternal([]byte(keyMappingVersion))
+		discard()
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w (%q, this binary needs %q)", ErrSnapshotMapping, v, MappingVersion)
+	}
+	info := SnapshotInfo{MappingVersion: MappingVersion}
+	v, err := next.GetInternal([]byte(keyAppliedSeq))
+	if err == nil {
+		info.AppliedSeq, err = decodeSeq(v)
+	}
+	if err == nil {
+		info.Documents, err = next.DocCount()
+	}
+	if err != nil {
+		discard()
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
+	}
+	if err := ix.swapIn(next, name); err != nil {
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
+	}
+	return info, nil
+}
+
+// readTar unpacks a snapshot into dir, which it creates. Only plain files
+// and directories inside dir are taken.
+func readTar(r io.Reader, dir string) error {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return fmt.Errorf("not a gzipped snapshot: %w", err)
+	}
+	defer zr.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read snapshot: %w", err)
+		}
+		rel := filepath.FromSlash(strings.TrimSuffix(h.Name, "/"))
+		if rel == "" || !filepath.IsLocal(rel) {
+			return fmt.Errorf("snapshot entry %q is outside the index", h.Name)
+		}
+		path := filepath.Join(dir, rel)
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(path, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if h.Size > maxSnapshotFile {
+				return fmt.Errorf("snapshot entry %q is %d bytes", h.Name, h.Size)
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			if err := writeFile(path, tr); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("snapshot entry %q is not a file or a directory", h.Name)
+		}
+	}
+}
+
+// writeFile writes the file and syncs it: a restored generation becomes
+// live, and a crash must not leave it half on disk.
+func writeFile(path string, r io.Reader) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
