@@ -140,6 +140,7 @@ func Open(dir string, opts Options) (*Index, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create index directory %s: %w", dir, err)
 	}
+	removeSnapshotCopies(dir)
 	if opts.Fresh {
 		live, err := newBleve("", m, opts)
 		if err != nil {

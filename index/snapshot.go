@@ -39,29 +39,71 @@ var ErrSnapshotMapping = errors.New("snapshot has another mapping version")
 // segments of a million documents are a few hundred MiB.
 const maxSnapshotFile = 64 << 30
 
-// WriteSnapshot writes a snapshot of the live index to w. The copy is made
-// in a directory beside the index (so it needs as much free disk as the
-// index takes) and removed after.
-func (ix *Index) WriteSnapshot(w io.Writer) (SnapshotInfo, error) {
+// Snapshot is a copy of the live index taken by TakeSnapshot, ready to be
+// written out; Close removes it.
+type Snapshot struct {
+	Info SnapshotInfo
+	dir  string
+}
+
+// TakeSnapshot copies the live index into a directory beside it (so it
+// needs as much free disk as the index takes) and reads what the copy says
+// of itself.
+func (ix *Index) TakeSnapshot() (*Snapshot, error) {
 	if ix.dir == "" {
-		return SnapshotInfo{}, errors.New("snapshot: the index is in memory")
+		return nil, errors.New("snapshot: the index is in memory")
 	}
 	tmp, err := os.MkdirTemp(ix.dir, ".snapshot-")
 	if err != nil {
-		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", err)
+		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	defer os.RemoveAll(tmp)
 	if err := ix.copyLive(tmp); err != nil {
-		return SnapshotInfo{}, err
+		_ = os.RemoveAll(tmp)
+		return nil, err
 	}
 	info, err := describe(tmp)
 	if err != nil {
-		return SnapshotInfo{}, fmt.Errorf("snapshot: the copy does not open: %w", err)
+		_ = os.RemoveAll(tmp)
+		return nil, fmt.Errorf("snapshot: the copy does not open: %w", err)
 	}
-	if err := writeTar(w, tmp); err != nil {
-		return SnapshotInfo{}, fmt.Errorf("snapshot: %w", err)
+	return &Snapshot{Info: info, dir: tmp}, nil
+}
+
+// WriteTo writes the snapshot to w as a gzipped tar stream.
+func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	cw := &countingWriter{w: w}
+	if err := writeTar(cw, s.dir); err != nil {
+		return cw.n, fmt.Errorf("snapshot: %w", err)
 	}
-	return info, nil
+	return cw.n, nil
+}
+
+// Close removes the snapshot's copy.
+func (s *Snapshot) Close() error { return os.RemoveAll(s.dir) }
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// removeSnapshotCopies deletes the copies snapshots left when the process
+// died while writing them out.
+func removeSnapshotCopies(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), ".snapshot-") {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // copyLive copies the live index into the empty directory dst.
@@ -220,6 +262,10 @@ func readTar(r io.Reader, dir string) error {
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			// Reading gzip's end checks its checksum.
+			if _, err := io.Copy(io.Discard, zr); err != nil {
+				return fmt.Errorf("read snapshot: %w", err)
+			}
 			return nil
 		}
 		if err != nil {

@@ -24,12 +24,26 @@ func snapshotOf(t *testing.T, n int, seq uint64) ([]byte, SnapshotInfo) {
 	if err := ix.Apply(ops, map[string][]byte{KeySynonymSets: []byte(`{"sets":[]}`)}, seq); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	info, err := ix.WriteSnapshot(&buf)
+	return writeSnapshot(t, ix)
+}
+
+// writeSnapshot takes a snapshot of ix and writes it out.
+func writeSnapshot(t *testing.T, ix *Index) ([]byte, SnapshotInfo) {
+	t.Helper()
+	snap, err := ix.TakeSnapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), info
+	defer snap.Close()
+	var buf bytes.Buffer
+	n, err := snap.WriteTo(&buf)
+	if err != nil || n != int64(buf.Len()) {
+		t.Fatalf("write snapshot: %d bytes of %d, %v", n, buf.Len(), err)
+	}
+	if _, err := os.Stat(snap.dir); err != nil {
+		t.Fatalf("the copy is gone before Close: %v", err)
+	}
+	return buf.Bytes(), snap.Info
 }
 
 // TestSnapshotRestoresTheIndex takes a snapshot of an index that applied
@@ -123,10 +137,7 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 	if err := old.SetInternal(keyMappingVersion, []byte("0-old")); err != nil {
 		t.Fatal(err)
 	}
-	var oldSnap bytes.Buffer
-	if _, err := old.WriteSnapshot(&oldSnap); err != nil {
-		t.Fatal(err)
-	}
+	oldSnap, _ := writeSnapshot(t, old)
 
 	dir := t.TempDir()
 	ix := mustOpen(t, dir)
@@ -141,7 +152,7 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 		"outside":         {data: tarOf(map[string]string{"../escape": "x"})},
 		"absolute":        {data: tarOf(map[string]string{"/tmp/escape": "x"})},
 		"not an index":    {data: tarOf(map[string]string{"readme.txt": "x"})},
-		"another mapping": {data: oldSnap.Bytes(), is: ErrSnapshotMapping},
+		"another mapping": {data: oldSnap, is: ErrSnapshotMapping},
 	} {
 		_, err := ix.RestoreSnapshot(bytes.NewReader(tc.data))
 		if err == nil {
@@ -166,7 +177,7 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 		}
 		t.Errorf("index directory holds %v after refused restores, want CURRENT and the live generation", names)
 	}
-	if _, err := mustOpen(t, "").WriteSnapshot(&bytes.Buffer{}); err == nil {
+	if _, err := mustOpen(t, "").TakeSnapshot(); err == nil {
 		t.Errorf("an in-memory index wrote a snapshot")
 	}
 }
