@@ -113,14 +113,8 @@ func New(ix *index.Index, opts Options) (*Engine, error) {
 			e.optional[n] = true
 		}
 	}
-	raw, err := ix.GetInternal(internalAcronyms)
-	if err != nil {
-		return nil, fmt.Errorf("load learned acronyms: %w", err)
-	}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &e.learned); err != nil {
-			return nil, fmt.Errorf("decode learned acronyms: %w", err)
-		}
+	if e.learned, err = e.loadLearned(); err != nil {
+		return nil, err
 	}
 	if e.editor, err = e.loadSynonyms(); err != nil {
 		return nil, err
@@ -420,6 +414,21 @@ func (e *Engine) snapshotLearned() map[string][]string {
 		out[k] = v
 	}
 	return out
+}
+
+// loadLearned reads the acronyms the index's documents defined.
+func (e *Engine) loadLearned() (map[string][]string, error) {
+	raw, err := e.ix.GetInternal(internalAcronyms)
+	if err != nil {
+		return nil, fmt.Errorf("load learned acronyms: %w", err)
+	}
+	learned := map[string][]string{}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &learned); err != nil {
+			return nil, fmt.Errorf("decode learned acronyms: %w", err)
+		}
+	}
+	return learned, nil
 }
 
 func (e *Engine) setLearned(m map[string][]string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/mpower/labor-search/index"
 )
@@ -167,4 +168,35 @@ func (e *Engine) Replay(ctx context.Context, src ReplaySource) (uint64, error) {
 	e.setEditorSynonyms(newEditorSynonyms(sets))
 	e.purgeCaches()
 	return last, nil
+}
+
+// TakeSnapshot copies the index for a new replica to start from (see
+// index.TakeSnapshot): its documents, applied sequence, learned acronyms
+// and editors' synonym sets, as of one index snapshot.
+func (e *Engine) TakeSnapshot() (*index.Snapshot, error) {
+	return e.ix.TakeSnapshot()
+}
+
+// RestoreSnapshot replaces the index with a snapshot and takes up what the
+// engine keeps of it: its learned acronyms and editors' synonym sets. The
+// caches are emptied: their answers were of the replaced index.
+func (e *Engine) RestoreSnapshot(r io.Reader) (index.SnapshotInfo, error) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	info, err := e.ix.RestoreSnapshot(r)
+	if err != nil {
+		return info, err
+	}
+	learned, err := e.loadLearned()
+	if err != nil {
+		return info, err
+	}
+	sets, err := e.loadSynonyms()
+	if err != nil {
+		return info, err
+	}
+	e.setLearned(learned)
+	e.setEditorSynonyms(sets)
+	e.purgeCaches()
+	return info, nil
 }
