@@ -31,6 +31,20 @@ type entry struct {
 // with an error (and the replica reports not ready): skipping it would let
 // the replicas part.
 func (r *Replica) Run(ctx context.Context) error {
+	if r.applied.Load() == 0 && !r.cfg.NoBootstrap {
+		// Snapshots only make a start faster: without a usable one the
+		// log is applied from its first entry.
+		if err := r.bootstrap(ctx); err != nil && ctx.Err() == nil {
+			level := slog.LevelWarn
+			if errors.Is(err, errNoSnapshot) {
+				level = slog.LevelInfo
+			}
+			r.log.Log(ctx, level, "no start from an index snapshot: the log is applied from its first entry", slog.String("reason", err.Error()))
+		}
+	}
+	if r.cfg.SnapshotInterval > 0 {
+		go r.publishSnapshots(ctx)
+	}
 	if r.engine.NeedsReplay() {
 		if err := r.replay(ctx); err != nil {
 			if ctx.Err() != nil {

@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"errors"
+	"io"
 	"runtime"
 	"sync"
 	"testing"
@@ -50,6 +51,14 @@ func (e *recordingEngine) NeedsReplay() bool { return false }
 
 func (e *recordingEngine) Replay(context.Context, search.ReplaySource) (uint64, error) {
 	return 0, errors.New("not replayed")
+}
+
+func (e *recordingEngine) TakeSnapshot() (*index.Snapshot, error) {
+	return nil, errors.New("no snapshot")
+}
+
+func (e *recordingEngine) RestoreSnapshot(io.Reader) (index.SnapshotInfo, error) {
+	return index.SnapshotInfo{}, errors.New("no snapshot")
 }
 
 func newTestReplica(tb testing.TB, e Engine) *Replica {

@@ -7,6 +7,8 @@ type metrics struct {
 	applyDelay, applyBatch, publishDuration, consistencyWait prometheus.Histogram
 	appliedUpserts, appliedDeletes, consumerResets           prometheus.Counter
 	appliedSynonyms                                          prometheus.Counter
+	snapshotSeq, bootstrapSeconds                            prometheus.Gauge
+	snapshotsPublished                                       prometheus.Counter
 	publishDuplicates, consistencyWaits, consistencyTimeouts prometheus.Counter
 	publishErrors                                            *prometheus.CounterVec
 }
@@ -42,6 +44,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		appliedDeletes:      applyOps.WithLabelValues("delete"),
 		appliedSynonyms:     applyOps.WithLabelValues("synonyms"),
 		consumerResets:      counter("replication_consumer_resets_total", "Times the stream consumer was recreated."),
+		snapshotSeq:         gauge("replication_snapshot_sequence", "Stream sequence of the newest index snapshot this replica started from or published; 0 for none."),
+		bootstrapSeconds:    gauge("replication_bootstrap_duration_seconds", "Time the start from an index snapshot took (fetch, unpack, swap in); 0 when the replica did not start from one."),
+		snapshotsPublished:  counter("replication_snapshots_published_total", "Index snapshots this replica published for new replicas to start from."),
 		publishDuplicates:   counter("replication_publish_duplicates_total", "Writes JetStream recognised as retries of a stored one."),
 		consistencyWaits:    counter("replication_consistency_waits_total", "Reads with min_seq that had to wait."),
 		consistencyTimeouts: counter("replication_consistency_timeouts_total", "Reads with min_seq answered not_caught_up."),
@@ -57,6 +62,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{m.applied, m.streamSeq, m.lagMessages, m.lagSeconds, m.connected,
 		m.applyDelay, m.applyBatch, m.publishDuration, m.consistencyWait, applyOps, m.consumerResets,
+		m.snapshotSeq, m.bootstrapSeconds, m.snapshotsPublished,
 		m.publishDuplicates, m.consistencyWaits, m.consistencyTimeouts, m.publishErrors} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -88,6 +89,17 @@ type Config struct {
 	ReadyLag uint64
 	// StartTimeout bounds the wait for the stream at start.
 	StartTimeout time.Duration
+	// SnapshotBucket is the Object Store bucket of the index snapshots new
+	// replicas start from; default the stream's name + "_SNAPSHOTS".
+	SnapshotBucket string
+	// SnapshotInterval, when positive, has the replica publish a snapshot
+	// of its index at this interval (give or take a fifth, so replicas
+	// started together do not publish together) whenever the log has
+	// moved on since the newest one. 0 publishes none.
+	SnapshotInterval time.Duration
+	// NoBootstrap has a replica that never applied the log replay it from
+	// the start instead of starting from the newest snapshot.
+	NoBootstrap bool
 	// Name names the connection in the servers' monitoring.
 	Name string
 	// Logger receives the replica's events; nil discards.
@@ -110,6 +122,10 @@ type Engine interface {
 	// from the log while it serves.
 	NeedsReplay() bool
 	Replay(ctx context.Context, src search.ReplaySource) (uint64, error)
+	// TakeSnapshot and RestoreSnapshot copy the index for new replicas
+	// and start one from such a copy.
+	TakeSnapshot() (*index.Snapshot, error)
+	RestoreSnapshot(r io.Reader) (index.SnapshotInfo, error)
 }
 
 // Replica publishes writes to the stream and applies the stream to the
@@ -226,6 +242,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = DefaultStartTimeout
+	}
+	if cfg.SnapshotBucket == "" {
+		cfg.SnapshotBucket = cfg.Stream + "_SNAPSHOTS"
 	}
 	if cfg.Name == "" {
 		cfg.Name = "searchd"

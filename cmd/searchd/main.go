@@ -83,6 +83,11 @@ type replConfig struct {
 	writeTimeout       time.Duration
 	consistencyTimeout time.Duration
 	readyLag           uint64
+	snapshotBucket     string
+	snapshotInterval   time.Duration
+	// noBootstrap: a replica that never applied the log applies it from
+	// the start rather than from a snapshot (always so in memory).
+	noBootstrap bool
 }
 
 // parseConfig reads flags, each defaulting to its environment variable, so
@@ -144,6 +149,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err != nil {
 		return c, err
 	}
+	snapshotInterval, err := envDuration("SEARCH_SNAPSHOT_INTERVAL", 0)
+	if err != nil {
+		return c, err
+	}
 	consistencyTimeout, err := envDuration("SEARCH_CONSISTENCY_TIMEOUT", handlers.DefaultConsistencyTimeout)
 	if err != nil {
 		return c, err
@@ -194,6 +203,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 	}
 	fs.Uint64Var(&rc.readyLag, "ready-lag", readyLag, "how many log sequences behind the stream a starting replica may be and report ready (SEARCH_READY_LAG)")
+	fs.StringVar(&rc.snapshotBucket, "snapshot-bucket", env("SEARCH_SNAPSHOT_BUCKET", ""), "JetStream Object Store `bucket` of the index snapshots new replicas start from; default the stream's name + _SNAPSHOTS (SEARCH_SNAPSHOT_BUCKET)")
+	fs.DurationVar(&rc.snapshotInterval, "snapshot-interval", snapshotInterval, "how often this replica publishes a snapshot of its index (when the log has moved on) for new replicas to start from, instead of applying the whole log; 0 = never; needs -index (SEARCH_SNAPSHOT_INTERVAL)")
+	fs.BoolVar(&rc.noBootstrap, "no-bootstrap", false, "a new replica applies the whole log instead of starting from the newest index snapshot")
 	fs.DurationVar(&rc.consistencyTimeout, "consistency-timeout", consistencyTimeout, "how long a read with min_seq may wait for this replica to catch up before 503 not_caught_up (SEARCH_CONSISTENCY_TIMEOUT)")
 	mem := fs.String("memory", env("SEARCH_MEMORY", ""), "memory `budget` of index writes (-rebuild, bulk loads), such as 512MiB; default 512MiB, or the cgroup limit or GOMEMLIMIT when smaller; set, it is also the Go runtime's soft limit (SEARCH_MEMORY)")
 	if err := fs.Parse(args); err != nil {
@@ -213,6 +225,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		if rc.writeTimeout <= 0 || rc.consistencyTimeout <= 0 || rc.readyLag < 1 {
 			return c, errors.New("-write-timeout, -consistency-timeout and -ready-lag must be positive")
+		}
+		if rc.snapshotInterval < 0 {
+			return c, errors.New("-snapshot-interval must be 0 (never) or positive")
+		}
+		if rc.snapshotInterval > 0 && c.indexDir == "" {
+			return c, errors.New("-snapshot-interval needs -index: a snapshot is a copy of the on-disk index")
+		}
+		if c.indexDir == "" {
+			rc.noBootstrap = true
 		}
 		c.repl = &rc
 	}
@@ -503,17 +524,20 @@ type runningReplica struct {
 // HTTP server has finished its requests and before the index closes.
 func startReplica(ctx context.Context, cfg replConfig, engine *search.Engine, reg prometheus.Registerer, logger *slog.Logger) (*runningReplica, error) {
 	rep, err := replication.New(ctx, replication.Config{
-		URLs:         cfg.natsURLs,
-		Stream:       cfg.stream,
-		Replicas:     cfg.streamReplicas,
-		Credentials:  cfg.natsCreds,
-		TLSCA:        cfg.natsCA,
-		TLSCert:      cfg.natsCert,
-		TLSKey:       cfg.natsKey,
-		WriteTimeout: cfg.writeTimeout,
-		ReadyLag:     cfg.readyLag,
-		Logger:       logger.With(slog.String("component", "replication")),
-		Registerer:   reg,
+		URLs:             cfg.natsURLs,
+		Stream:           cfg.stream,
+		Replicas:         cfg.streamReplicas,
+		Credentials:      cfg.natsCreds,
+		TLSCA:            cfg.natsCA,
+		TLSCert:          cfg.natsCert,
+		TLSKey:           cfg.natsKey,
+		WriteTimeout:     cfg.writeTimeout,
+		ReadyLag:         cfg.readyLag,
+		SnapshotBucket:   cfg.snapshotBucket,
+		SnapshotInterval: cfg.snapshotInterval,
+		NoBootstrap:      cfg.noBootstrap,
+		Logger:           logger.With(slog.String("component", "replication")),
+		Registerer:       reg,
 	}, engine)
 	if err != nil {
 		return nil, err
