@@ -3,7 +3,9 @@
 # processes, built from the Go module proxy at the version go.mod pins, and
 # three searchd replicas on loopback, with writers going through random
 # replicas while cmd/replcheck SIGKILLs the stream leader, a follower, two of
-# three servers, a searchd replica, and starts an empty replica. After each
+# three servers, a searchd replica (the first publishes index snapshots every
+# 3 s throughout), and starts an empty replica, which starts from the newest
+# snapshot. After each
 # scenario it prints writes sent / acknowledged / lost, 503s, the longest
 # write pause and the convergence time, and fails on any acknowledged write
 # (document or editors' synonym set) missing from a replica, replicas whose

@@ -178,7 +178,7 @@ func scenarios() []scenario {
 			if err := r.waitReady(ctx, 60*time.Second); err != nil {
 				return err
 			}
-			w.note(fmt.Sprintf("%s ready after %.1f s", r.name, time.Since(began).Seconds()))
+			w.note(fmt.Sprintf("%s ready after %.1f s%s", r.name, time.Since(began).Seconds(), r.bootstrapNote(ctx)))
 			h.mu.Lock()
 			h.replicas = append(h.replicas, r)
 			h.mu.Unlock()

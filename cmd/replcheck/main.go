@@ -9,7 +9,8 @@
 //	           cleanly (503 unavailable within the write timeout), searches
 //	           still answered; then both are restarted
 //	replica    a searchd replica is SIGKILLed and restarted on its directory
-//	join       a fourth replica starts on an empty directory
+//	join       a fourth replica starts on an empty directory (from the
+//	           snapshot the first replica publishes every 3 s)
 //
 // About 1 write in 15 is an editors' synonym set put or delete, on a few
 // set ids of the writer's own (w<n>-s<k>) with terms new to each put, so a

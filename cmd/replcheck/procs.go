@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -126,18 +127,55 @@ type replica struct {
 	base string
 }
 
+// snapshotInterval is how often the first replica publishes a snapshot.
+const snapshotInterval = 3 * time.Second
+
 func newReplica(bin, dir string, i, port int, natsURLs []string, key string) *replica {
 	name := fmt.Sprintf("r%d", i+1)
 	// Each replica lists the servers in another order, so their
 	// connections spread over the cluster.
 	urls := append(append([]string(nil), natsURLs[i%len(natsURLs):]...), natsURLs[:i%len(natsURLs)]...)
+	args := []string{bin, "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-index", filepath.Join(dir, name),
+		"-nats", strings.Join(urls, ","), "-write-rate", "0", "-write-timeout", writeTimeout.String()}
+	if i == 0 {
+		// The first replica publishes index snapshots, killed or not
+		// mid-copy, and the replica that joins starts from the newest.
+		args = append(args, "-snapshot-interval", snapshotInterval.String())
+	}
 	return &replica{
-		proc: proc{name: name, log: filepath.Join(dir, name+".log"),
-			args: []string{bin, "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-index", filepath.Join(dir, name),
-				"-nats", strings.Join(urls, ","), "-write-rate", "0", "-write-timeout", writeTimeout.String()},
+		proc: proc{name: name, log: filepath.Join(dir, name+".log"), args: args,
 			env: []string{"SEARCH_API_KEY=" + key}},
 		base: fmt.Sprintf("http://127.0.0.1:%d", port),
 	}
+}
+
+// bootstrapNote says whether the replica started from an index snapshot,
+// from its metrics.
+func (r *replica) bootstrapNote(ctx context.Context) string {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return ""
+	}
+	value := func(name string) string {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				return v
+			}
+		}
+		return "?"
+	}
+	seq := value("replication_snapshot_sequence")
+	if seq == "0" {
+		return " (applied the log from its start: no snapshot)"
+	}
+	took, _ := strconv.ParseFloat(value("replication_bootstrap_duration_seconds"), 64)
+	return fmt.Sprintf(" (from the snapshot at sequence %s, restored in %.2f s, then the log after it)", seq, took)
 }
 
 // waitReady polls /readyz until it answers 200.
