@@ -35,9 +35,13 @@ type SnapshotInfo struct {
 // replayed instead.
 var ErrSnapshotMapping = errors.New("snapshot has another mapping version")
 
-// maxSnapshotFile bounds one file of a snapshot being restored: zap
-// segments of a million documents are a few hundred MiB.
-const maxSnapshotFile = 64 << 30
+// maxSnapshotFile and maxSnapshotBytes bound one file of a snapshot being
+// restored and all of them (and the download): zap segments of a million
+// documents are a few hundred MiB, the index 2.5 GiB.
+const (
+	maxSnapshotFile  = 64 << 30
+	maxSnapshotBytes = 256 << 30
+)
 
 // Snapshot is a copy of the live index taken by TakeSnapshot, ready to be
 // written out; Close removes it.
@@ -92,21 +96,23 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// removeSnapshotCopies deletes the copies snapshots left when the process
-// died while writing them out.
+// removeSnapshotCopies deletes what snapshots and restores left when the
+// process died in the middle of one.
 func removeSnapshotCopies(dir string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), ".snapshot-") {
+		if strings.HasPrefix(e.Name(), ".snapshot-") || strings.HasPrefix(e.Name(), ".restore-") {
 			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
 	}
 }
 
-// copyLive copies the live index into the empty directory dst.
+// copyLive copies the live index into the empty directory dst. The live
+// index is held (searches go on; a rebuild's swap or Close waits for the
+// copy, seconds for a large index).
 func (ix *Index) copyLive(dst string) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -198,18 +204,44 @@ func writeTar(w io.Writer, dir string) error {
 	return zw.Close()
 }
 
-// RestoreSnapshot replaces the live index with the snapshot read from r:
-// it is unpacked into a new generation, checked (it opens, and its mapping
-// version is this binary's: ErrSnapshotMapping otherwise) and swapped in
-// as a rebuild is. A snapshot that fails any check leaves the live index
-// as it was.
+// RestoreSnapshot replaces the live index with the snapshot read from r.
+// The stream is first read whole into a file beside the index, so a slow
+// unpack never stalls the download, and a download that fails or whose
+// checksum does not match (r's error) stops the restore before anything is
+// unpacked. The snapshot is then unpacked into a directory of its own,
+// synced, renamed to a new generation, checked (it opens, with this
+// binary's mapping version: ErrSnapshotMapping otherwise) and swapped in as
+// a rebuild is. A snapshot that fails any check leaves the live index as
+// it was. The info is returned whenever the swap happened, even with an
+// error of the clean-up after it.
 func (ix *Index) RestoreSnapshot(r io.Reader) (SnapshotInfo, error) {
 	if ix.dir == "" {
 		return SnapshotInfo{}, errors.New("restore snapshot: the index is in memory")
 	}
+	spool, err := os.CreateTemp(ix.dir, ".restore-*.tgz")
+	if err != nil {
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	if _, err := io.Copy(spool, io.LimitReader(r, maxSnapshotBytes+1)); err != nil {
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: download: %w", err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
+	}
+	unpacked := strings.TrimSuffix(spool.Name(), ".tgz")
+	if err := readTar(spool, unpacked); err != nil {
+		_ = os.RemoveAll(unpacked)
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
+	}
 	name := newGenerationName()
 	path := filepath.Join(ix.dir, name)
-	if err := readTar(r, path); err != nil {
+	if err := os.Rename(unpacked, path); err != nil {
+		_ = os.RemoveAll(unpacked)
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
+	}
+	if err := syncDir(ix.dir); err != nil {
 		_ = os.RemoveAll(path)
 		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
 	}
@@ -242,6 +274,12 @@ func (ix *Index) RestoreSnapshot(r io.Reader) (SnapshotInfo, error) {
 		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
 	}
 	if err := ix.swapIn(next, name); err != nil {
+		ix.mu.RLock()
+		swapped := ix.liveName == name
+		ix.mu.RUnlock()
+		if swapped {
+			return info, fmt.Errorf("restore snapshot: swapped in, then: %w", err)
+		}
 		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
 	}
 	return info, nil
@@ -259,12 +297,21 @@ func readTar(r io.Reader, dir string) error {
 		return err
 	}
 	tr := tar.NewReader(zr)
+	var total int64
+	dirs := []string{dir}
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			// Reading gzip's end checks its checksum.
 			if _, err := io.Copy(io.Discard, zr); err != nil {
 				return fmt.Errorf("read snapshot: %w", err)
+			}
+			// Directories last, deepest first: their entries are on disk
+			// before the generation is renamed into place.
+			for i := len(dirs) - 1; i >= 0; i-- {
+				if err := syncDir(dirs[i]); err != nil {
+					return err
+				}
 			}
 			return nil
 		}
@@ -281,9 +328,10 @@ func readTar(r io.Reader, dir string) error {
 			if err := os.MkdirAll(path, 0o755); err != nil {
 				return err
 			}
+			dirs = append(dirs, path)
 		case tar.TypeReg:
-			if h.Size > maxSnapshotFile {
-				return fmt.Errorf("snapshot entry %q is %d bytes", h.Name, h.Size)
+			if total += h.Size; h.Size > maxSnapshotFile || total > maxSnapshotBytes {
+				return fmt.Errorf("snapshot entry %q is %d bytes, %d in all: past the bounds of an index", h.Name, h.Size, total)
 			}
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return err
@@ -295,6 +343,19 @@ func readTar(r io.Reader, dir string) error {
 			return fmt.Errorf("snapshot entry %q is not a file or a directory", h.Name)
 		}
 	}
+}
+
+// syncDir makes a directory's entries durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
 }
 
 // writeFile writes the file and syncs it: a restored generation becomes

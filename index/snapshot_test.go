@@ -6,9 +6,12 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // snapshotOf writes n documents, the last sequence seq, to a new on-disk
@@ -139,15 +142,22 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 	}
 	oldSnap, _ := writeSnapshot(t, old)
 
+	good, _ := snapshotOf(t, 50, 7)
+
 	dir := t.TempDir()
 	ix := mustOpen(t, dir)
 	if err := ix.Batch([]Document{doc("kept", "Still here")}, nil); err != nil {
 		t.Fatal(err)
 	}
+	lost := errors.New("connection lost")
+	if _, err := ix.RestoreSnapshot(io.MultiReader(bytes.NewReader(good[:len(good)/2]), iotest.ErrReader(lost))); !errors.Is(err, lost) {
+		t.Errorf("a download that fails half way: %v, want its error", err)
+	}
 	for name, tc := range map[string]struct {
 		data []byte
 		is   error
 	}{
+		"truncated":       {data: good[:len(good)-100]},
 		"not gzip":        {data: []byte("hello")},
 		"outside":         {data: tarOf(map[string]string{"../escape": "x"})},
 		"absolute":        {data: tarOf(map[string]string{"/tmp/escape": "x"})},
@@ -179,5 +189,40 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 	}
 	if _, err := mustOpen(t, "").TakeSnapshot(); err == nil {
 		t.Errorf("an in-memory index wrote a snapshot")
+	}
+}
+
+// TestOpenRemovesWhatACrashLeft: the copy of a snapshot and the download
+// and unpacking of a restore that a crash interrupted are removed when the
+// index is opened again.
+func TestOpenRemovesWhatACrashLeft(t *testing.T) {
+	dir := t.TempDir()
+	ix, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Batch([]Document{doc("a", "A")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{".snapshot-123/store", ".restore-456"} {
+		if err := os.MkdirAll(filepath.Join(dir, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".restore-456.tgz"), []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix = mustOpen(t, dir)
+	if _, ok, _ := ix.Get("a"); !ok {
+		t.Fatal("the index lost its document")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != currentFile && !strings.HasPrefix(e.Name(), "gen-") {
+			t.Errorf("%s is still there", e.Name())
+		}
 	}
 }
