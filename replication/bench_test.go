@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/mpower/labor-search/internal/natstest"
 	"github.com/mpower/labor-search/internal/synthetic"
 )
@@ -49,15 +51,20 @@ func BenchmarkBootstrap(b *testing.B) {
 		cfg  Config
 	}{{"snapshot", Config{}}, {"replay", Config{NoBootstrap: true}}} {
 		b.Run(mode.name, func(b *testing.B) {
-			var total time.Duration
+			var total, restore time.Duration
 			for b.Loop() {
 				start := time.Now()
 				r := mustNode(b, urls, b.TempDir(), mode.cfg)
 				waitApplied(b, r, last)
 				total += time.Since(start)
+				restore += time.Duration(testutil.ToFloat64(r.rep.metrics.bootstrapSeconds) * float64(time.Second))
+				if from := testutil.ToFloat64(r.rep.metrics.snapshotSeq); (from > 0) != !mode.cfg.NoBootstrap {
+					b.Fatalf("%s: started from the snapshot at %v", mode.name, from)
+				}
 				r.stop()
 			}
 			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/start")
+			b.ReportMetric(float64(restore.Milliseconds())/float64(b.N), "ms/restore")
 			b.ReportMetric(float64(n), "documents")
 		})
 	}

@@ -79,13 +79,17 @@ func (r *Replica) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("fetch snapshot %s: %w", snapshotName(), err)
 	}
+	// The restore reads the object to its end, which checks its digest,
+	// before it unpacks anything.
 	restored, err := r.engine.RestoreSnapshot(obj)
-	// Reading to the end checks the object's digest.
-	if _, derr := io.Copy(io.Discard, obj); err == nil && derr != nil {
-		err = fmt.Errorf("fetch snapshot %s: %w", snapshotName(), derr)
-	}
 	_ = obj.Close()
 	if err != nil {
+		// A failure after the swap leaves the snapshot's index in place:
+		// the tail is applied after what it holds.
+		if seq, aerr := r.engine.AppliedSeq(); aerr == nil && seq > 0 {
+			r.applied.Store(seq)
+			r.metrics.applied.Set(float64(seq))
+		}
 		return fmt.Errorf("restore snapshot %s: %w", snapshotName(), err)
 	}
 	if restored.AppliedSeq != seq {
@@ -164,9 +168,11 @@ func (r *Replica) PublishSnapshot(ctx context.Context) (index.SnapshotInfo, erro
 	}
 	defer snap.Close()
 	pr, pw := io.Pipe()
+	written := make(chan error, 1)
 	go func() {
 		_, err := snap.WriteTo(pw)
 		pw.CloseWithError(err)
+		written <- err
 	}()
 	meta := jetstream.ObjectMeta{
 		Name:        snapshotName(),
@@ -180,6 +186,10 @@ func (r *Replica) PublishSnapshot(ctx context.Context) (index.SnapshotInfo, erro
 	}
 	_, err = store.Put(ctx, meta, pr)
 	_ = pr.CloseWithError(err)
+	// The copy is read until the writer stops, before Close removes it.
+	if werr := <-written; err == nil && werr != nil {
+		err = werr
+	}
 	if err != nil {
 		return index.SnapshotInfo{}, fmt.Errorf("store snapshot %s: %w", snapshotName(), err)
 	}

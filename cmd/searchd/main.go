@@ -205,7 +205,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Uint64Var(&rc.readyLag, "ready-lag", readyLag, "how many log sequences behind the stream a starting replica may be and report ready (SEARCH_READY_LAG)")
 	fs.StringVar(&rc.snapshotBucket, "snapshot-bucket", env("SEARCH_SNAPSHOT_BUCKET", ""), "JetStream Object Store `bucket` of the index snapshots new replicas start from; default the stream's name + _SNAPSHOTS (SEARCH_SNAPSHOT_BUCKET)")
 	fs.DurationVar(&rc.snapshotInterval, "snapshot-interval", snapshotInterval, "how often this replica publishes a snapshot of its index (when the log has moved on) for new replicas to start from, instead of applying the whole log; 0 = never; needs -index (SEARCH_SNAPSHOT_INTERVAL)")
-	fs.BoolVar(&rc.noBootstrap, "no-bootstrap", false, "a new replica applies the whole log instead of starting from the newest index snapshot")
+	fs.BoolVar(&rc.noBootstrap, "no-bootstrap", getenv("SEARCH_NO_BOOTSTRAP") == "true", "a new replica applies the whole log instead of starting from the newest index snapshot (SEARCH_NO_BOOTSTRAP=true)")
 	fs.DurationVar(&rc.consistencyTimeout, "consistency-timeout", consistencyTimeout, "how long a read with min_seq may wait for this replica to catch up before 503 not_caught_up (SEARCH_CONSISTENCY_TIMEOUT)")
 	mem := fs.String("memory", env("SEARCH_MEMORY", ""), "memory `budget` of index writes (-rebuild, bulk loads), such as 512MiB; default 512MiB, or the cgroup limit or GOMEMLIMIT when smaller; set, it is also the Go runtime's soft limit (SEARCH_MEMORY)")
 	if err := fs.Parse(args); err != nil {
