@@ -15,6 +15,12 @@ import (
 // sequence matches its content, and the log is replayed from there.
 const keyAppliedSeq = "applied_seq"
 
+// KeyLogStream holds which log the applied sequence counts in (the stream's
+// identity, its creation time): a stream deleted and made anew under the
+// same name counts from 1 again, and an index that applied the old one
+// must not tail the new one from its old sequence.
+const KeyLogStream = "log_stream"
+
 // Op is one write of a replicated log entry. Of the zero Kind, a
 // document's: an upsert of Doc, or a delete of ID when Doc is nil. Of Kind
 // OpSynonymSet, an editors' synonym set's: Value is the set as the engine

@@ -28,6 +28,9 @@ type SnapshotInfo struct {
 	MappingVersion string
 	// Documents is how many documents it holds.
 	Documents uint64
+	// LogStream is the identity of the log AppliedSeq counts in (see
+	// KeyLogStream); empty when the index did not record one.
+	LogStream string
 }
 
 // ErrSnapshotMapping means a snapshot was built with another mapping
@@ -155,6 +158,10 @@ func describe(dir string) (SnapshotInfo, error) {
 	if info.Documents, err = idx.DocCount(); err != nil {
 		return SnapshotInfo{}, fmt.Errorf("count documents: %w", err)
 	}
+	if v, err = idx.GetInternal([]byte(KeyLogStream)); err != nil {
+		return SnapshotInfo{}, fmt.Errorf("read log stream: %w", err)
+	}
+	info.LogStream = string(v)
 	return info, nil
 }
 
@@ -268,6 +275,10 @@ func (ix *Index) RestoreSnapshot(r io.Reader) (SnapshotInfo, error) {
 	}
 	if err == nil {
 		info.Documents, err = next.DocCount()
+	}
+	if err == nil {
+		v, err = next.GetInternal([]byte(KeyLogStream))
+		info.LogStream = string(v)
 	}
 	if err != nil {
 		discard()

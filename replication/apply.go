@@ -34,7 +34,12 @@ func (r *Replica) Run(ctx context.Context) error {
 	if r.applied.Load() == 0 && !r.cfg.NoBootstrap {
 		// Snapshots only make a start faster: without a usable one the
 		// log is applied from its first entry.
-		if err := r.bootstrap(ctx); err != nil && ctx.Err() == nil {
+		err := r.bootstrap(ctx)
+		if err == nil {
+			// The snapshot is of this stream: nothing left to replay.
+			r.otherStream = false
+		}
+		if err != nil && ctx.Err() == nil {
 			level := slog.LevelWarn
 			if errors.Is(err, errNoSnapshot) {
 				level = slog.LevelInfo
@@ -42,10 +47,7 @@ func (r *Replica) Run(ctx context.Context) error {
 			r.log.Log(ctx, level, "no start from an index snapshot: the log is applied from its first entry", slog.String("reason", err.Error()))
 		}
 	}
-	if r.cfg.SnapshotInterval > 0 {
-		go r.publishSnapshots(ctx)
-	}
-	if r.engine.NeedsReplay() {
+	if r.engine.NeedsReplay() || r.otherStream {
 		if err := r.replay(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -53,6 +55,15 @@ func (r *Replica) Run(ctx context.Context) error {
 			r.setProblem(err.Error())
 			return err
 		}
+	}
+	// From here on the index counts in this stream's sequences (an index
+	// from before identities were recorded is taken to, as before).
+	if err := r.engine.SetLogStream(r.streamCreated()); err != nil {
+		r.setProblem(err.Error())
+		return err
+	}
+	if r.cfg.SnapshotInterval > 0 {
+		go r.publishSnapshots(ctx)
 	}
 	go r.watchStream(ctx, r.restart)
 	for ctx.Err() == nil {

@@ -53,6 +53,10 @@ func (e *recordingEngine) Replay(context.Context, search.ReplaySource) (uint64, 
 	return 0, errors.New("not replayed")
 }
 
+func (e *recordingEngine) LogStream() (string, error) { return "", nil }
+
+func (e *recordingEngine) SetLogStream(string) error { return nil }
+
 func (e *recordingEngine) TakeSnapshot() (*index.Snapshot, error) {
 	return nil, errors.New("no snapshot")
 }

@@ -122,6 +122,10 @@ type Engine interface {
 	// from the log while it serves.
 	NeedsReplay() bool
 	Replay(ctx context.Context, src search.ReplaySource) (uint64, error)
+	// LogStream and SetLogStream read and record which stream the
+	// index's applied sequence counts in.
+	LogStream() (string, error)
+	SetLogStream(id string) error
 	// TakeSnapshot and RestoreSnapshot copy the index for new replicas
 	// and start one from such a copy.
 	TakeSnapshot() (*index.Snapshot, error)
@@ -144,6 +148,10 @@ type Replica struct {
 	ready     atomic.Bool
 	// appliedAt is the stream time of the last applied entry (unix nanos).
 	appliedAt atomic.Int64
+
+	// otherStream: the index applied a deleted stream of the same name
+	// (see checkLogStream).
+	otherStream bool
 
 	// restart asks Run for a new stream consumer (from the watchdog, which
 	// sees the applied sequence stand still behind the stream).
@@ -218,7 +226,34 @@ func New(ctx context.Context, cfg Config, engine Engine) (*Replica, error) {
 		nc.Close()
 		return nil, err
 	}
+	if err := r.checkLogStream(); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	return r, nil
+}
+
+// checkLogStream compares the stream the index applied with this one. An
+// index that applied a stream deleted since and made anew under the same
+// name counts in the old one's sequences: tailing the new one from there
+// would skip its first entries, so Run replays the new log instead, and
+// none of it counts as applied meanwhile (reads with min_seq wait for the
+// replay rather than take the old content for it).
+func (r *Replica) checkLogStream() error {
+	follows, err := r.engine.LogStream()
+	if err != nil {
+		return fmt.Errorf("read which stream the index follows: %w", err)
+	}
+	stream := r.streamCreated()
+	if r.applied.Load() == 0 || follows == "" || follows == stream {
+		return nil
+	}
+	r.log.Warn("the index applied another stream of this name, deleted since: the log is replayed into a new generation",
+		slog.String("index_stream", follows), slog.String("stream", stream), slog.Uint64("applied_seq", r.applied.Load()))
+	r.otherStream = true
+	r.applied.Store(0)
+	r.metrics.applied.Set(0)
+	return nil
 }
 
 func withDefaults(cfg Config) Config {

@@ -167,6 +167,11 @@ func (r *Replica) PublishSnapshot(ctx context.Context) (index.SnapshotInfo, erro
 		return index.SnapshotInfo{}, err
 	}
 	defer snap.Close()
+	// The label is the stream the copy's own sequence counts in, as the
+	// index recorded it, not the stream this replica talks to now.
+	if snap.Info.LogStream == "" {
+		return index.SnapshotInfo{}, errors.New("the index has not recorded which stream it follows yet")
+	}
 	pr, pw := io.Pipe()
 	written := make(chan error, 1)
 	go func() {
@@ -181,7 +186,7 @@ func (r *Replica) PublishSnapshot(ctx context.Context) (index.SnapshotInfo, erro
 			metaSeq:           strconv.FormatUint(snap.Info.AppliedSeq, 10),
 			metaMapping:       snap.Info.MappingVersion,
 			metaDocuments:     strconv.FormatUint(snap.Info.Documents, 10),
-			metaStreamCreated: r.streamCreated(),
+			metaStreamCreated: snap.Info.LogStream,
 		},
 	}
 	_, err = store.Put(ctx, meta, pr)

@@ -148,3 +148,50 @@ func TestSnapshotOfAnotherStreamIsNotUsed(t *testing.T) {
 		t.Errorf("fresh replica holds a document of the deleted stream")
 	}
 }
+
+// TestAnIndexOfADeletedStreamIsReplayed: a replica's index applied 30
+// entries of a stream that is then deleted and made anew under the same
+// name; on its restart the replica does not tail the new stream from 31
+// (it would miss its first entries) but replays it, and ends with exactly
+// the new stream's documents.
+func TestAnIndexOfADeletedStreamIsReplayed(t *testing.T) {
+	c := natstest.Start(t, 3)
+	ctx := context.Background()
+	dir := t.TempDir()
+	r := mustNode(t, c.URLs(), dir, Config{NoBootstrap: true})
+	var last uint64
+	for i := range 30 {
+		w, err := r.rep.Write(ctx, []index.Document{doc(fmt.Sprintf("old%d", i), "Old stream")}, true, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = w.Seq
+	}
+	mustWait(t, r, last)
+	if err := r.rep.js.DeleteStream(ctx, DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	r.stop()
+	writer := mustNode(t, c.URLs(), "", Config{}) // creates the stream again
+	for i := range 5 {
+		w, err := writer.rep.Write(ctx, []index.Document{doc(fmt.Sprintf("new%d", i), "New stream")}, true, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = w.Seq
+	}
+	r = mustNode(t, c.URLs(), dir, Config{NoBootstrap: true})
+	mustWait(t, r, last)
+	if n, _ := r.ix.Count(); n != 5 {
+		t.Errorf("restarted replica holds %d documents, want the new stream's 5", n)
+	}
+	for _, id := range []string{"new0", "new4"} {
+		if _, ok, _ := r.ix.Get(id); !ok {
+			t.Errorf("restarted replica lacks %s", id)
+		}
+	}
+	if _, ok, _ := r.ix.Get("old0"); ok {
+		n, _ := r.ix.Count()
+		t.Errorf("restarted replica still holds a document of the deleted stream (%d documents, %v)", n, digest(t, r))
+	}
+}

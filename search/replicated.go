@@ -114,6 +114,20 @@ type ReplaySource func(yield func(ops []index.Op, seq uint64) error) error
 // would index.
 func (e *Engine) NeedsReplay() bool { return e.ix.MappingOutdated() }
 
+// LogStream is the identity of the log the index's applied sequence counts
+// in, "" when it never recorded one (see index.KeyLogStream).
+func (e *Engine) LogStream() (string, error) {
+	v, err := e.ix.GetInternal(index.KeyLogStream)
+	return string(v), err
+}
+
+// SetLogStream records the identity of the log the index follows.
+func (e *Engine) SetLogStream(id string) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	return e.ix.SetInternal(index.KeyLogStream, []byte(id))
+}
+
 // Replay rebuilds the index from the log: a new generation is filled from
 // src beside the live one, which keeps serving, and swapped in once src is
 // done; the learned acronyms, the editors' synonym sets the log holds and
