@@ -84,10 +84,16 @@ func mustReplicas(tb testing.TB, n int) []*node {
 
 func mustWait(tb testing.TB, n *node, seq uint64) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	waitApplied(tb, n, seq, 20*time.Second)
+}
+
+// waitApplied waits, up to within, until n has applied seq.
+func waitApplied(tb testing.TB, n *node, seq uint64, within time.Duration) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	if err := n.rep.WaitApplied(ctx, seq); err != nil {
-		tb.Fatalf("replica never applied %d: %v", seq, err)
+		tb.Fatalf("replica never applied %d within %s: %v", seq, within, err)
 	}
 }
 
