@@ -58,9 +58,14 @@ func (r *Replica) Run(ctx context.Context) error {
 	}
 	// From here on the index counts in this stream's sequences (an index
 	// from before identities were recorded is taken to, as before).
-	if err := r.engine.SetLogStream(r.streamCreated()); err != nil {
-		r.setProblem(err.Error())
-		return err
+	if follows, err := r.engine.LogStream(); err != nil || follows != r.streamCreated() {
+		if err == nil {
+			err = r.engine.SetLogStream(r.streamCreated())
+		}
+		if err != nil {
+			r.setProblem(err.Error())
+			return err
+		}
 	}
 	if r.cfg.SnapshotInterval > 0 {
 		go r.publishSnapshots(ctx)
@@ -302,13 +307,20 @@ func (r *Replica) apply(batch []entry) error {
 		}
 	}
 	r.appliedAt.Store(last.stamp.UnixNano())
-	r.applied.Store(last.seq)
+	r.setApplied(last.seq)
 	r.noteStreamSeq(last.seq + last.pending)
+	return nil
+}
+
+// setApplied records that the local index holds the log up to seq, and
+// wakes the reads waiting for a sequence.
+func (r *Replica) setApplied(seq uint64) {
+	r.applied.Store(seq)
+	r.metrics.applied.Set(float64(seq))
 	r.mu.Lock()
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
-	return nil
 }
 
 // replay rebuilds an index of another mapping version: the whole log, up to
@@ -389,12 +401,8 @@ func (r *Replica) replay(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("replay the log into a new index generation: %w", err)
 	}
-	r.applied.Store(last)
+	r.setApplied(last)
 	r.noteStreamSeq(last)
-	r.mu.Lock()
-	close(r.changed)
-	r.changed = make(chan struct{})
-	r.mu.Unlock()
 	r.log.Info("replayed the log", slog.Uint64("applied_seq", last), slog.Float64("seconds", time.Since(start).Seconds()))
 	return nil
 }

@@ -251,8 +251,7 @@ func (r *Replica) checkLogStream() error {
 	r.log.Warn("the index applied another stream of this name, deleted since: the log is replayed into a new generation",
 		slog.String("index_stream", follows), slog.String("stream", stream), slog.Uint64("applied_seq", r.applied.Load()))
 	r.otherStream = true
-	r.applied.Store(0)
-	r.metrics.applied.Set(0)
+	r.setApplied(0)
 	return nil
 }
 

@@ -87,8 +87,7 @@ func (r *Replica) bootstrap(ctx context.Context) error {
 		// A failure after the swap leaves the snapshot's index in place:
 		// the tail is applied after what it holds.
 		if seq, aerr := r.engine.AppliedSeq(); aerr == nil && seq > 0 {
-			r.applied.Store(seq)
-			r.metrics.applied.Set(float64(seq))
+			r.setApplied(seq)
 		}
 		return fmt.Errorf("restore snapshot %s: %w", snapshotName(), err)
 	}
@@ -97,14 +96,9 @@ func (r *Replica) bootstrap(ctx context.Context) error {
 		r.log.Warn("snapshot's label and content disagree", slog.Uint64("label_seq", seq), slog.Uint64("index_seq", restored.AppliedSeq))
 	}
 	took := r.cfg.Now().Sub(start)
-	r.applied.Store(restored.AppliedSeq)
-	r.metrics.applied.Set(float64(restored.AppliedSeq))
+	r.setApplied(restored.AppliedSeq)
 	r.metrics.snapshotSeq.Set(float64(restored.AppliedSeq))
 	r.metrics.bootstrapSeconds.Set(took.Seconds())
-	r.mu.Lock()
-	close(r.changed)
-	r.changed = make(chan struct{})
-	r.mu.Unlock()
 	r.log.Info("started from an index snapshot", slog.Uint64("applied_seq", restored.AppliedSeq),
 		slog.Uint64("documents", restored.Documents), slog.Uint64("bytes", info.Size), slog.Float64("seconds", took.Seconds()))
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -77,7 +78,7 @@ func TestNewReplicaStartsFromASnapshot(t *testing.T) {
 		t.Errorf("synonym sets (-writer +fresh):\n%s", diff)
 	}
 	// The restored set is in use: quarry also finds the mining document.
-	if got := found(t, fresh, "quarry"); !contains(got, "m1") {
+	if got := found(t, fresh, "quarry"); !slices.Contains(got, "m1") {
 		t.Errorf("quarry finds %v on the fresh replica, want m1 among them (through the restored set)", got)
 	}
 
@@ -89,15 +90,6 @@ func TestNewReplicaStartsFromASnapshot(t *testing.T) {
 	if diff := cmp.Diff(digest(t, writer), digest(t, replayed)); diff != "" {
 		t.Errorf("documents (-writer +replayed):\n%s", diff)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestSnapshotOfAnotherStreamIsNotUsed: the stream is deleted and made
