@@ -336,15 +336,7 @@ func writeCurrent(dir, name string) error {
 	if err := os.Rename(tmp, filepath.Join(dir, currentFile)); err != nil {
 		return fmt.Errorf("switch %s: %w", filepath.Join(dir, currentFile), err)
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open %s to sync: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
+	return syncDir(dir)
 }
 
 func newGenerationName() string {

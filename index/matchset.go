@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
@@ -227,28 +228,41 @@ func (m *matcher) phraseWords(p *query.MatchPhraseQuery) (*roaring.Bitmap, error
 
 // bleve runs q through Bleve's searchers, unscored.
 func (m *matcher) bleve(q query.Query) (*roaring.Bitmap, error) {
-	s, err := q.Searcher(m.ctx, m.sets.snap, m.ix.mapping, bsearch.SearcherOptions{Score: "none"})
+	var docs []uint32
+	err := m.ix.eachMatch(m.ctx, m.sets.snap, q, func(n uint32) bool {
+		docs = append(docs, n)
+		return true
+	})
 	if err != nil {
-		return nil, fmt.Errorf("searcher: %w", err)
+		return nil, err
+	}
+	return roaring.BitmapOf(docs...), nil
+}
+
+// eachMatch calls fn with the number of each document q matches on snap,
+// in document order, unscored, until fn returns false; it checks ctx every
+// 4,096 documents.
+func (ix *Index) eachMatch(ctx context.Context, snap *scorch.IndexSnapshot, q query.Query, fn func(n uint32) bool) error {
+	s, err := q.Searcher(ctx, snap, ix.mapping, bsearch.SearcherOptions{Score: "none"})
+	if err != nil {
+		return fmt.Errorf("searcher: %w", err)
 	}
 	defer s.Close()
-	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0), IndexReader: m.sets.snap}
-	var docs []uint32
-	for {
+	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0), IndexReader: snap}
+	for seen := 1; ; seen++ {
 		dm, err := s.Next(sctx)
-		if err != nil {
-			return nil, err
+		if err != nil || dm == nil {
+			return err
 		}
-		if dm == nil {
-			break
-		}
-		docs = append(docs, uint32(dm.IndexInternalID.Value()))
+		n := uint32(dm.IndexInternalID.Value())
 		sctx.DocumentMatchPool.Put(dm)
-		if len(docs)%4096 == 0 {
-			if err := m.ctx.Err(); err != nil {
-				return nil, err
+		if !fn(n) {
+			return nil
+		}
+		if seen%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 		}
 	}
-	return roaring.BitmapOf(docs...), nil
 }

@@ -60,30 +60,21 @@ func (r *Reader) Search(ctx context.Context, q Query) (*Result, error) {
 // there.
 func (r *Reader) firstHits(ctx context.Context, q query.Query, from, size int) (*Result, error) {
 	out := &Result{Hits: []Hit{}}
-	s, err := q.Searcher(ctx, r.snap, r.ix.mapping, bsearch.SearcherOptions{Score: "none"})
+	if size <= 0 {
+		return out, nil
+	}
+	var nums []uint32
+	seen := 0
+	err := r.ix.eachMatch(ctx, r.snap, q, func(n uint32) bool {
+		if seen++; seen > from {
+			nums = append(nums, n)
+		}
+		return len(nums) < size
+	})
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	defer s.Close()
-	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize(), 0), IndexReader: r.snap}
-	for seen := 0; len(out.Hits) < size; seen++ {
-		dm, err := s.Next(sctx)
-		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
-		}
-		if dm == nil {
-			break
-		}
-		n := uint32(dm.IndexInternalID.Value())
-		sctx.DocumentMatchPool.Put(dm)
-		if seen%4096 == 4095 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if seen < from {
-			continue
-		}
+	for _, n := range nums {
 		d, err := r.sets.document(n)
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)

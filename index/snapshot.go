@@ -143,6 +143,11 @@ func describe(dir string) (SnapshotInfo, error) {
 		return SnapshotInfo{}, err
 	}
 	defer idx.Close()
+	return infoOf(idx)
+}
+
+// infoOf reads what an index says of itself as a snapshot.
+func infoOf(idx bleve.Index) (SnapshotInfo, error) {
 	var info SnapshotInfo
 	v, err := idx.GetInternal([]byte(keyMappingVersion))
 	if err != nil {
@@ -263,26 +268,14 @@ func (ix *Index) RestoreSnapshot(r io.Reader) (SnapshotInfo, error) {
 		_ = next.Close()
 		_ = os.RemoveAll(path)
 	}
-	if old {
-		v, _ := next.GetInternal([]byte(keyMappingVersion))
-		discard()
-		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w (%q, this binary needs %q)", ErrSnapshotMapping, v, MappingVersion)
-	}
-	info := SnapshotInfo{MappingVersion: MappingVersion}
-	v, err := next.GetInternal([]byte(keyAppliedSeq))
-	if err == nil {
-		info.AppliedSeq, err = decodeSeq(v)
-	}
-	if err == nil {
-		info.Documents, err = next.DocCount()
-	}
-	if err == nil {
-		v, err = next.GetInternal([]byte(KeyLogStream))
-		info.LogStream = string(v)
-	}
+	info, err := infoOf(next)
 	if err != nil {
 		discard()
 		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w", err)
+	}
+	if old {
+		discard()
+		return SnapshotInfo{}, fmt.Errorf("restore snapshot: %w (%q, this binary needs %q)", ErrSnapshotMapping, info.MappingVersion, MappingVersion)
 	}
 	if err := ix.swapIn(next, name); err != nil {
 		ix.mu.RLock()
