@@ -25,10 +25,22 @@ func TestLayering(t *testing.T) {
 		{"github.com/mpower/labor-search/index", []string{"net/http", "github.com/mpower/labor-search/search", "github.com/mpower/labor-search/handlers", "github.com/mpower/labor-search/seeds"}},
 		{"github.com/mpower/labor-search/handlers", []string{"github.com/blevesearch/"}},
 		{"github.com/mpower/labor-search/analytics", []string{"net/http", "github.com/blevesearch/", "github.com/mpower/labor-search/handlers", "github.com/mpower/labor-search/search", "github.com/mpower/labor-search/index", "github.com/prometheus/client_golang/prometheus/promhttp"}},
-		{"github.com/mpower/labor-search/cmd/internal/loader", []string{"github.com/mpower/labor-search/handlers"}},
-		{"github.com/mpower/labor-search/internal/synthetic", []string{"github.com/mpower/labor-search/handlers"}},
-		{"github.com/mpower/labor-search/internal/seedengine", []string{"github.com/mpower/labor-search/handlers"}},
 		{"github.com/mpower/labor-search/seeds", []string{"github.com/mpower/labor-search/search", "github.com/mpower/labor-search/handlers", "net/http"}},
+	}
+	// Every package under internal/ and cmd/internal/ serves the commands
+	// and tests beside the HTTP layer, never through it.
+	shared, err := exec.Command(goBin, "list", "github.com/mpower/labor-search/internal/...", "github.com/mpower/labor-search/cmd/internal/...").Output()
+	if err != nil {
+		t.Fatalf("go list the shared packages: %v", err)
+	}
+	if len(strings.Fields(string(shared))) < 5 {
+		t.Fatalf("go list found only %q under internal/ and cmd/internal/", shared)
+	}
+	for _, pkg := range strings.Fields(string(shared)) {
+		tests = append(tests, struct {
+			pkg       string
+			forbidden []string
+		}{pkg, []string{"github.com/mpower/labor-search/handlers"}})
 	}
 	for _, test := range tests {
 		out, err := exec.Command(goBin, "list", "-f", `{{join .Imports "\n"}}`, test.pkg).Output()
